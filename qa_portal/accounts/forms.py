@@ -1,0 +1,84 @@
+"""Forms for signing in, setting and changing passwords."""
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxInput,
+    GovPasswordInput,
+    GovSubmitInput,
+    GovTextInput,
+)
+from wtforms import BooleanField, EmailField, PasswordField, SubmitField
+from wtforms.validators import Email, EqualTo, InputRequired, Length, ValidationError
+
+from qa_portal.accounts.services import password_problem
+
+EMAIL_VALIDATORS = [
+    InputRequired(message="Enter your email address"),
+    Length(max=254, message="Email address must be 254 characters or fewer"),
+    Email(
+        message="Enter an email address in the correct format, like name@example.org",
+        check_deliverability=False,
+    ),
+]
+
+
+class SignInForm(FlaskForm):
+    email = EmailField("Email address", widget=GovTextInput(), validators=EMAIL_VALIDATORS)
+    password = PasswordField(
+        "Password",
+        widget=GovPasswordInput(),
+        validators=[InputRequired(message="Enter your password"), Length(max=128)],
+    )
+    remember = BooleanField(
+        "Keep me signed in on this device for 30 days",
+        widget=GovCheckboxInput(),
+        description="Only on a device that nobody else uses.",
+    )
+    submit = SubmitField("Sign in", widget=GovSubmitInput())
+
+
+class NewPasswordMixin:
+    password_email = ""
+
+    def validate_password(self, field):
+        problem = password_problem(field.data or "", self.password_email)
+        if problem:
+            raise ValidationError(problem)
+
+
+class SetPasswordForm(NewPasswordMixin, FlaskForm):
+    password = PasswordField(
+        "New password",
+        widget=GovPasswordInput(),
+        validators=[InputRequired(message="Enter a new password")],
+        description="At least 10 characters. Three random words make a strong password.",
+    )
+    confirm = PasswordField(
+        "Confirm new password",
+        widget=GovPasswordInput(),
+        validators=[
+            InputRequired(message="Confirm your new password"),
+            EqualTo("password", message="The passwords do not match"),
+        ],
+    )
+    submit = SubmitField("Set password", widget=GovSubmitInput())
+
+
+class ChangePasswordForm(SetPasswordForm):
+    current = PasswordField(
+        "Current password",
+        widget=GovPasswordInput(),
+        validators=[InputRequired(message="Enter your current password")],
+    )
+    submit = SubmitField("Change password", widget=GovSubmitInput())
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField("Email address", widget=GovTextInput(), validators=EMAIL_VALIDATORS)
+    submit = SubmitField("Send me a reset link", widget=GovSubmitInput())
+
+
+class ConfirmForm(FlaskForm):
+    """A bare POST form: a button with the CSRF token."""
+
+    submit = SubmitField("Confirm", widget=GovSubmitInput())

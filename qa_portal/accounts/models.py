@@ -1,0 +1,154 @@
+"""Users with their role and affiliation, server-side sessions, one-time tokens, failed sign-ins."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from qa_portal.db import TimestampMixin, db, utcnow
+from qa_portal.partnerships.models import Partnership, School
+from qa_portal.providers.models import Provider
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    OFFICER = "officer"
+    STAFF = "staff"
+    HEAD = "head"
+    PROVIDER = "provider"
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+
+ROLE_LABELS = {
+    Role.ADMIN: "Administrator",
+    Role.OFFICER: "Local authority officer",
+    Role.STAFF: "Partnership staff",
+    Role.HEAD: "Head or senior leader",
+    Role.PROVIDER: "Provider",
+}
+
+
+def enum_column(enum_cls: type[enum.Enum], name: str) -> Enum:
+    """Store an enum by its value, with a named CHECK constraint on every backend."""
+    return Enum(
+        enum_cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=32,
+        values_callable=lambda members: [m.value for m in members],
+    )
+
+
+class User(UserMixin, TimestampMixin, db.Model):
+    __tablename__ = "users"
+    __table_args__ = (
+        # Each role carries exactly the affiliation it needs, and no other.
+        CheckConstraint(
+            "(role = 'staff' AND partnership_id IS NOT NULL AND school_id IS NULL"
+            " AND provider_id IS NULL)"
+            " OR (role = 'head' AND school_id IS NOT NULL AND partnership_id IS NULL"
+            " AND provider_id IS NULL)"
+            " OR (role = 'provider' AND provider_id IS NOT NULL AND partnership_id IS NULL"
+            " AND school_id IS NULL)"
+            " OR (role IN ('admin', 'officer') AND partnership_id IS NULL AND school_id IS NULL"
+            " AND provider_id IS NULL)",
+            name="role_affiliation",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    job_title: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[Role] = mapped_column(enum_column(Role, "role"))
+    partnership_id: Mapped[int | None] = mapped_column(ForeignKey("partnerships.id"), index=True)
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id"), index=True)
+    provider_id: Mapped[int | None] = mapped_column(ForeignKey("providers.id"), index=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    password_changed_at: Mapped[datetime | None]
+    disabled_at: Mapped[datetime | None]
+    last_sign_in_at: Mapped[datetime | None]
+
+    partnership: Mapped[Partnership | None] = relationship()
+    school: Mapped[School | None] = relationship()
+    provider: Mapped[Provider | None] = relationship()
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login: disabled accounts cannot sign in
+        return self.disabled_at is None
+
+    @property
+    def has_password(self) -> bool:
+        return self.password_hash is not None
+
+    @property
+    def affiliation(self) -> str:
+        target = self.partnership or self.school or self.provider
+        return str(target) if target else "County-wide"
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>"
+
+
+class UserSession(db.Model):
+    """A signed-in browser; the cookie holds only a random token whose hash is stored here."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    remember: Mapped[bool] = mapped_column(default=False)
+    revoked_at: Mapped[datetime | None]
+    ip: Mapped[str] = mapped_column(String(64), default="")
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+
+    user: Mapped[User] = relationship()
+
+
+class TokenPurpose(enum.StrEnum):
+    INVITATION = "invitation"
+    PASSWORD_RESET = "password_reset"  # noqa: S105 (a purpose, not a secret)
+
+
+class AccountToken(db.Model):
+    """A single-use, expiring link that lets a person set their password."""
+
+    __tablename__ = "account_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[TokenPurpose] = mapped_column(enum_column(TokenPurpose, "token_purpose"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+
+class SignInFailure(db.Model):
+    """A failed sign-in, counted per email and per address for throttling."""
+
+    __tablename__ = "sign_in_failures"
+    __table_args__ = (
+        Index("ix_sign_in_failures_email_created_at", "email", "created_at"),
+        Index("ix_sign_in_failures_ip_created_at", "ip", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    ip: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

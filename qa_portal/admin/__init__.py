@@ -1,0 +1,1 @@
+"""Administration: users and invitations, the audit log and the email outbox."""

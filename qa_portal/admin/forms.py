@@ -1,0 +1,118 @@
+"""Forms for managing users and filtering the audit log."""
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextInput,
+)
+from wtforms import BooleanField, DateField, EmailField, SelectField, StringField, SubmitField
+from wtforms.validators import Email, InputRequired, Length, Optional
+
+from qa_portal.accounts.models import Role
+
+
+def _optional_int(value):
+    return int(value) if value not in (None, "", "None") else None
+
+
+class UserForm(FlaskForm):
+    name = StringField(
+        "Full name",
+        widget=GovTextInput(),
+        validators=[
+            InputRequired(message="Enter the person's full name"),
+            Length(max=200, message="Name must be 200 characters or fewer"),
+        ],
+    )
+    email = EmailField(
+        "Email address",
+        widget=GovTextInput(),
+        validators=[
+            InputRequired(message="Enter an email address"),
+            Length(max=254, message="Email address must be 254 characters or fewer"),
+            Email(
+                message="Enter an email address in the correct format, like name@example.org",
+                check_deliverability=False,
+            ),
+        ],
+    )
+    job_title = StringField(
+        "Job title (optional)",
+        widget=GovTextInput(),
+        validators=[Length(max=200, message="Job title must be 200 characters or fewer")],
+    )
+    role = SelectField(
+        "Role",
+        widget=GovSelect(),
+        choices=[(r.value, r.label) for r in Role],
+        validators=[InputRequired(message="Choose a role")],
+    )
+    partnership_id = SelectField(
+        "Partnership (partnership staff only)",
+        widget=GovSelect(),
+        coerce=_optional_int,
+        validate_choice=True,
+    )
+    school_id = SelectField("School (heads only)", widget=GovSelect(), coerce=_optional_int)
+    provider_id = SelectField(
+        "Provider (provider users only)", widget=GovSelect(), coerce=_optional_int
+    )
+    send_invitation = BooleanField(
+        "Email an invitation to set a password now", widget=GovCheckboxInput(), default=True
+    )
+    submit = SubmitField("Save user", widget=GovSubmitInput())
+
+
+class UserFilterForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET search form
+
+    q = StringField(
+        "Name or email", widget=GovTextInput(), validators=[Optional(), Length(max=100)]
+    )
+    role = SelectField(
+        "Role",
+        widget=GovSelect(),
+        choices=[("", "Any role")] + [(r.value, r.label) for r in Role],
+        validators=[Optional()],
+    )
+    status = SelectField(
+        "Status",
+        widget=GovSelect(),
+        choices=[
+            ("", "Any status"),
+            ("active", "Active"),
+            ("invited", "Invited, no password yet"),
+            ("disabled", "Disabled"),
+        ],
+        validators=[Optional()],
+    )
+    submit = SubmitField("Filter", widget=GovSubmitInput())
+
+
+class AuditFilterForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET search form
+
+    actor = StringField(
+        "Who (email contains)", widget=GovTextInput(), validators=[Optional(), Length(max=100)]
+    )
+    action = SelectField("Action", widget=GovSelect(), validators=[Optional()])
+    target_type = SelectField("Record type", widget=GovSelect(), validators=[Optional()])
+    date_from = DateField(
+        "From date",
+        widget=GovTextInput(),
+        validators=[Optional()],
+        format="%Y-%m-%d",
+        render_kw={"type": "date"},
+    )
+    date_to = DateField(
+        "To date",
+        widget=GovTextInput(),
+        validators=[Optional()],
+        format="%Y-%m-%d",
+        render_kw={"type": "date"},
+    )
+    submit = SubmitField("Filter", widget=GovSubmitInput())

@@ -1,0 +1,65 @@
+"""flask commands: load reference data, seed the demo, create an admin, deliver email."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+
+from qa_portal import demo, outbox
+from qa_portal.accounts import services as accounts
+from qa_portal.accounts.models import Role
+from qa_portal.db import db
+from qa_portal.partnerships.services import load_reference
+
+
+def init_app(app: Flask) -> None:
+    for command in (
+        load_reference_command,
+        seed_demo_command,
+        send_email_command,
+        create_admin_command,
+    ):
+        app.cli.add_command(command)
+
+
+@click.command("load-reference")
+def load_reference_command() -> None:
+    """Load the partnerships and member schools from the bundled CSV."""
+    partnerships, schools = load_reference()
+    db.session.commit()
+    click.echo(f"Added {partnerships} partnerships and {schools} schools.")
+
+
+@click.command("seed-demo")
+def seed_demo_command() -> None:
+    """Create the synthetic demo data set and print the demo sign-ins."""
+    try:
+        created = demo.seed()
+    except demo.DemoRefused as exc:
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    click.echo("Demo data created." if created else "Demo data already present: kept as it is.")
+    click.echo(f"Demo sign-ins (password for all: {demo.DEMO_PASSWORD}):")
+    for email, role in demo.demo_logins():
+        click.echo(f"  {email:32} {role}")
+
+
+@click.command("send-email")
+def send_email_command() -> None:
+    """Deliver queued email (run every few minutes from cron when SMTP is configured)."""
+    click.echo(f"Sent {outbox.deliver_pending(limit=500)} email(s).")
+
+
+@click.command("create-admin")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.password_option()
+def create_admin_command(email: str, name: str, password: str) -> None:
+    """Create the first administrator of a new installation."""
+    try:
+        user = accounts.create_user(None, email=email, name=name, role=Role.ADMIN)
+        accounts.set_password(user, password)
+    except accounts.AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    click.echo(f"Administrator {user.email} created.")

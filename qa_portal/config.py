@@ -1,0 +1,83 @@
+"""Settings from environment variables, with embedded defaults for development."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+DEV_SECRET = "dev-only-secret-change-me"  # noqa: S105 (refused in production)
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+def from_environment(instance_path: str) -> dict:
+    """Build the configuration mapping; the instance folder holds the embedded defaults."""
+    env = os.environ.get("PORTAL_ENV", "development")
+    sqlite_path = Path(instance_path) / "qa_portal.sqlite3"
+    return {
+        "PORTAL_ENV": env,
+        "SECRET_KEY": os.environ.get("SECRET_KEY", DEV_SECRET),
+        "SQLALCHEMY_DATABASE_URI": _database_url(os.environ.get("DATABASE_URL"), sqlite_path),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Cookies: HTTP-only always, SameSite=Lax, Secure outside development.
+        "SESSION_COOKIE_NAME": "qa_portal_session",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", env == "production"),
+        "REMEMBER_COOKIE_DURATION": timedelta(days=30),
+        "PERMANENT_SESSION_LIFETIME": timedelta(days=_int("SESSION_REMEMBER_DAYS", 30)),
+        "SESSION_IDLE_MINUTES": _int("SESSION_IDLE_MINUTES", 30),
+        "SESSION_ABSOLUTE_HOURS": _int("SESSION_ABSOLUTE_HOURS", 12),
+        "SESSION_REMEMBER_DAYS": _int("SESSION_REMEMBER_DAYS", 30),
+        "SIGN_IN_MAX_FAILURES_PER_ACCOUNT": _int("SIGN_IN_MAX_FAILURES_PER_ACCOUNT", 5),
+        "SIGN_IN_MAX_FAILURES_PER_ADDRESS": _int("SIGN_IN_MAX_FAILURES_PER_ADDRESS", 20),
+        "SIGN_IN_LOCKOUT_MINUTES": _int("SIGN_IN_LOCKOUT_MINUTES", 15),
+        "INVITATION_VALID_HOURS": _int("INVITATION_VALID_HOURS", 72),
+        "PASSWORD_RESET_VALID_MINUTES": _int("PASSWORD_RESET_VALID_MINUTES", 60),
+        # Forms are small; uploads get their own limit per feature.
+        "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 16 * 1024 * 1024),
+        "MAX_FORM_MEMORY_SIZE": _int("MAX_FORM_MEMORY_SIZE", 100 * 1024),
+        "WTF_CSRF_TIME_LIMIT": None,
+        "EMAIL_BACKEND": os.environ.get("EMAIL_BACKEND", "console"),
+        "EMAIL_FROM": os.environ.get("EMAIL_FROM", "AP QA Portal <no-reply@example.org>"),
+        "SMTP_HOST": os.environ.get("SMTP_HOST", "localhost"),
+        "SMTP_PORT": _int("SMTP_PORT", 587),
+        "SMTP_USERNAME": os.environ.get("SMTP_USERNAME"),
+        "SMTP_PASSWORD": os.environ.get("SMTP_PASSWORD"),
+        "SMTP_STARTTLS": _bool("SMTP_STARTTLS", True),
+        "PUBLIC_URL": os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000"),
+        "PREFERRED_URL_SCHEME": "https" if env == "production" else "http",
+        "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", 0),
+    }
+
+
+def _database_url(url: str | None, sqlite_path: Path) -> str:
+    if not url:
+        return f"sqlite:///{sqlite_path}"
+    # Heroku-style URLs name the old driver; psycopg 3 is the one we ship.
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+def check_production(config: dict) -> None:
+    """Refuse to start in production with the development secret."""
+    if config["PORTAL_ENV"] != "production":
+        return
+    secret = config.get("SECRET_KEY") or ""
+    if secret == DEV_SECRET or len(secret) < 32:
+        raise RuntimeError(
+            "SECRET_KEY must be set to a random value of 32 or more characters in production"
+        )

@@ -1,0 +1,21 @@
+"""Every model, imported once so that Alembic and the mappers see the whole schema."""
+
+from qa_portal.accounts.models import AccountToken, SignInFailure, User, UserSession
+from qa_portal.audit import AuditEvent
+from qa_portal.demo import DemoMarker
+from qa_portal.outbox import OutboxMessage
+from qa_portal.partnerships.models import Partnership, School
+from qa_portal.providers.models import Provider
+
+__all__ = [
+    "AccountToken",
+    "AuditEvent",
+    "DemoMarker",
+    "OutboxMessage",
+    "Partnership",
+    "Provider",
+    "School",
+    "SignInFailure",
+    "User",
+    "UserSession",
+]

@@ -1,0 +1,1 @@
+"""Alternative providers: the county-wide register."""

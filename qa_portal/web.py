@@ -1,0 +1,106 @@
+"""Request plumbing shared by every page: security headers, caching rules and error pages."""
+
+from __future__ import annotations
+
+from flask import Flask, g, render_template, request
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+
+from qa_portal import outbox, policy
+from qa_portal.db import db
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data: blob:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+ERRORS = {
+    400: ("There is a problem with your request", "Go back, refresh the page and try again."),
+    403: (
+        "You do not have access to this page",
+        "Your role does not include this page. If you think it should, ask your administrator.",
+    ),
+    404: (
+        "Page not found",
+        "If you typed the web address, check it is correct. The record may not exist, or may "
+        "not be shared with you.",
+    ),
+    405: ("There is a problem with your request", "Go back and try again."),
+    410: ("This link no longer works", "Ask for a new link."),
+    413: ("What you sent is too large", "Go back and send less, or a smaller file."),
+    429: ("Too many requests", "Wait a minute, then try again."),
+    500: (
+        "Sorry, there is a problem with the service",
+        "Try again later. What you entered has not been saved.",
+    ),
+}
+
+
+def init_app(app: Flask) -> None:
+    app.add_template_global(policy.can, "policy_can")
+    app.after_request(_security_headers)
+    app.after_request(_deliver_email)
+    for code in ERRORS:
+        app.register_error_handler(code, _error_page)
+    app.register_error_handler(CSRFError, _csrf_error)
+
+
+def _security_headers(response):
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    headers.setdefault("Permissions-Policy", "camera=(self), geolocation=(), microphone=(self)")
+    if request.is_secure:
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    # Pages may hold personal data: never keep them in a shared or browser cache.
+    if request.endpoint != "static" and not headers.get("Cache-Control"):
+        headers["Cache-Control"] = "no-store"
+        headers["Vary"] = "Cookie"
+    return response
+
+
+def _deliver_email(response):
+    if g.pop("outbox_pending", False) and response.status_code < 500:
+        outbox.deliver_pending()
+    return response
+
+
+def _error_page(error):
+    code = getattr(error, "code", 500) or 500
+    if code >= 500:
+        db.session.rollback()
+    title, advice = ERRORS.get(code, ERRORS[500])
+    if code == 413:
+        limit_mb = (request.max_content_length or 0) / 1_048_576
+        advice = f"The largest you can send is {limit_mb:.0f} MB. {advice}"
+    return render_template(
+        "errors/error.html",
+        code=code,
+        title=title,
+        advice=advice,
+        signed_in=current_user.is_authenticated,
+    ), code
+
+
+def _csrf_error(error):
+    return render_template(
+        "errors/error.html",
+        code=400,
+        title="Your form has expired",
+        advice="For your security, forms stop working after you sign out or when a page was "
+        "open too long. Go back, refresh the page and send it again.",
+        signed_in=current_user.is_authenticated,
+    ), 400
