@@ -12,6 +12,11 @@ from wtforms.validators import Email, EqualTo, InputRequired, Length, Validation
 
 from qa_portal.accounts.services import password_problem
 
+
+def strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
 EMAIL_VALIDATORS = [
     InputRequired(message="Enter your email address"),
     Length(max=254, message="Email address must be 254 characters or fewer"),
@@ -23,7 +28,9 @@ EMAIL_VALIDATORS = [
 
 
 class SignInForm(FlaskForm):
-    email = EmailField("Email address", widget=GovTextInput(), validators=EMAIL_VALIDATORS)
+    email = EmailField(
+        "Email address", widget=GovTextInput(), validators=EMAIL_VALIDATORS, filters=[strip]
+    )
     password = PasswordField(
         "Password",
         widget=GovPasswordInput(),
@@ -74,7 +81,9 @@ class ChangePasswordForm(SetPasswordForm):
 
 
 class ForgotPasswordForm(FlaskForm):
-    email = EmailField("Email address", widget=GovTextInput(), validators=EMAIL_VALIDATORS)
+    email = EmailField(
+        "Email address", widget=GovTextInput(), validators=EMAIL_VALIDATORS, filters=[strip]
+    )
     submit = SubmitField("Send me a reset link", widget=GovSubmitInput())
 
 

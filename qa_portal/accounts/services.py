@@ -71,7 +71,9 @@ def set_password(user: User, password: str) -> None:
     problem = password_problem(password, user.email)
     if problem:
         raise AccountError(problem)
-    user.password_hash = generate_password_hash(password)
+    user.password_hash = generate_password_hash(
+        password, method=current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+    )
     user.password_changed_at = utcnow()
 
 

@@ -1,0 +1,178 @@
+"""Every route, walked by every role: nobody reaches another scope's records.
+
+Each route of the app must be classified here; a new route without an entry fails
+`test_every_route_is_classified`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+
+from qa_portal import outbox
+from qa_portal.accounts.models import Role
+from qa_portal.db import db
+from tests import factories
+
+ANON = "anonymous"
+ROLES = (*[r.value for r in Role], ANON)
+VIEWERS = ("admin", "officer", "staff", "head")
+
+
+@dataclass(frozen=True)
+class Case:
+    endpoint: str
+    url: Callable[[dict], str]
+    allowed: tuple[str, ...] = ()  # roles that get `ok`
+    ok: int = 200
+    denied: int = 403  # signed-in roles not allowed
+    out_of_scope: tuple[str, ...] = ()  # roles that get 404: allowed the page, not the record
+    anonymous: int = 302  # sent to sign in
+    method: str = "GET"
+    note: str = field(default="")
+
+    def expected(self, role: str) -> int:
+        if role == ANON:
+            return self.anonymous
+        if role in self.out_of_scope:
+            return 404
+        return self.ok if role in self.allowed else self.denied
+
+
+EVERYONE = ("admin", "officer", "staff", "head", "provider")
+STAFF_SCHOOL = "HBEP"  # the staff user's partnership and the head's school's partnership
+
+
+def _school(records, code, index=0):
+    return records["schools"][(code, index)]
+
+
+CASES = [
+    Case("main.home", lambda r: "/", EVERYONE),
+    Case("main.health", lambda r: "/healthz", EVERYONE, anonymous=200),
+    Case("main.accessibility", lambda r: "/accessibility", EVERYONE, anonymous=200),
+    Case("main.privacy", lambda r: "/privacy", EVERYONE, anonymous=200),
+    Case(
+        "accounts.sign_in",
+        lambda r: "/sign-in",
+        EVERYONE,
+        ok=302,
+        anonymous=200,
+        note="signed-in users are sent home",
+    ),
+    Case("accounts.sign_out", lambda r: "/sign-out", EVERYONE, note="confirmation page"),
+    Case("accounts.sign_out", lambda r: "/sign-out", EVERYONE, ok=302, method="POST"),
+    Case("accounts.account", lambda r: "/account", EVERYONE),
+    Case("accounts.change_password", lambda r: "/account/password", EVERYONE),
+    Case(
+        "accounts.sign_out_others",
+        lambda r: "/account/sign-out-other-devices",
+        EVERYONE,
+        ok=302,
+        method="POST",
+    ),
+    Case(
+        "accounts.set_password",
+        lambda r: "/account/set-password/not-a-token",
+        EVERYONE,
+        ok=410,
+        anonymous=410,
+    ),
+    Case("accounts.forgot_password", lambda r: "/account/forgot-password", EVERYONE, anonymous=200),
+    Case("partnerships.index", lambda r: "/partnerships", VIEWERS),
+    Case("partnerships.detail", lambda r: "/partnerships/HBEP", VIEWERS),
+    Case(
+        "partnerships.detail",
+        lambda r: "/partnerships/LIP",
+        VIEWERS,
+        out_of_scope=("staff", "head"),
+    ),
+    Case("partnerships.detail", lambda r: "/partnerships/NOPE", VIEWERS, out_of_scope=VIEWERS),
+    Case("partnerships.edit", lambda r: "/partnerships/HBEP/edit", ("admin",)),
+    Case("partnerships.school", lambda r: f"/schools/{_school(r, 'HBEP').id}", VIEWERS),
+    Case(
+        "partnerships.school",
+        lambda r: f"/schools/{_school(r, 'HBEP', 1).id}",
+        VIEWERS,
+        out_of_scope=("head",),
+        note="same partnership, another school",
+    ),
+    Case(
+        "partnerships.school",
+        lambda r: f"/schools/{_school(r, 'LIP').id}",
+        VIEWERS,
+        out_of_scope=("staff", "head"),
+    ),
+    Case("partnerships.new_school", lambda r: "/schools/new", ("admin",)),
+    Case("partnerships.edit_school", lambda r: f"/schools/{_school(r, 'LIP').id}/edit", ("admin",)),
+    Case("admin.users", lambda r: "/admin/users", ("admin",)),
+    Case("admin.new_user", lambda r: "/admin/users/new", ("admin",)),
+    Case("admin.user", lambda r: f"/admin/users/{r['other'].id}", ("admin",)),
+    Case(
+        "admin.user",
+        lambda r: "/admin/users/999999",
+        ("admin",),
+        out_of_scope=("admin",),
+        note="missing user",
+    ),
+    Case("admin.edit_user", lambda r: f"/admin/users/{r['other'].id}/edit", ("admin",)),
+    Case(
+        "admin.user_action",
+        lambda r: f"/admin/users/{r['other'].id}/invite",
+        ("admin",),
+        ok=302,
+        method="POST",
+    ),
+    Case("admin.audit_log", lambda r: "/admin/audit", ("admin",)),
+    Case("admin.outbox_list", lambda r: "/admin/outbox", ("admin",)),
+    Case("admin.outbox_message", lambda r: f"/admin/outbox/{r['message'].id}", ("admin",)),
+]
+
+
+@pytest.fixture
+def records():
+    schools = {(code, i): factories.school(code, i) for code in ("HBEP", "LIP") for i in (0, 1)}
+    other = factories.user("staff", partnership=factories.partnership("LIP"))
+    message = outbox.queue("someone@example.org", "Subject", "Body")
+    db.session.commit()
+    return {"schools": schools, "other": other, "message": message}
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.method} {c.endpoint} {c.note}".strip())
+@pytest.mark.parametrize("role", ROLES)
+def test_role_reaches_only_its_scope(app, login, records, case, role):
+    if role == ANON:
+        client = app.test_client()
+    else:
+        user = factories.user(
+            role,
+            **({"school": factories.school(STAFF_SCHOOL, 0)} if role == "head" else {}),
+        )
+        db.session.commit()
+        client = login(user)
+    url = case.url(records)
+    response = client.open(url, method=case.method)
+    expected = case.expected(role)
+    assert response.status_code == expected, f"{role} {case.method} {url}"
+    if expected == 302 and role == ANON:
+        assert "/sign-in" in response.headers["Location"]
+
+
+def test_every_route_is_classified(app):
+    routed = {rule.endpoint for rule in app.url_map.iter_rules() if rule.endpoint != "static"}
+    classified = {case.endpoint for case in CASES}
+    assert routed - classified == set(), "classify the new route(s) in CASES"
+    assert classified - routed == set(), "CASES names a route that no longer exists"
+
+
+def test_out_of_scope_pages_do_not_leak_names(login):
+    staff = factories.user("staff")
+    db.session.commit()
+    client = login(staff)
+    lip = factories.partnership("LIP")
+    page = client.get(f"/partnerships/{lip.code}")
+    assert page.status_code == 404
+    assert lip.name.encode() not in page.data
+    assert lip.schools[0].name.encode() not in client.get("/partnerships").data
