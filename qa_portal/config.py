@@ -44,8 +44,8 @@ def from_environment(instance_path: str) -> dict:
         "SIGN_IN_LOCKOUT_MINUTES": _int("SIGN_IN_LOCKOUT_MINUTES", 15),
         "INVITATION_VALID_HOURS": _int("INVITATION_VALID_HOURS", 72),
         "PASSWORD_RESET_VALID_MINUTES": _int("PASSWORD_RESET_VALID_MINUTES", 60),
-        # Forms are small; uploads get their own limit per feature.
-        "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 16 * 1024 * 1024),
+        # Forms are small; upload routes raise the limit for themselves.
+        "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 1024 * 1024),
         "MAX_FORM_MEMORY_SIZE": _int("MAX_FORM_MEMORY_SIZE", 100 * 1024),
         "WTF_CSRF_TIME_LIMIT": None,
         "EMAIL_BACKEND": os.environ.get("EMAIL_BACKEND", "console"),

@@ -63,6 +63,12 @@ class RequestIsolatedClient(FlaskClient):
         return contextvars.copy_context().run(run)
 
 
+def run_cli(app, args: list[str], **kwargs):
+    """Invoke a flask command on `app` in an app context of its own, as the CLI does."""
+    with app.app_context():
+        return app.test_cli_runner().invoke(args=args, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
     app = create_app(

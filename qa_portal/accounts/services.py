@@ -226,7 +226,7 @@ def email_taken(email: str, exclude_id: int | None = None) -> bool:
     return db.session.scalar(stmt) is not None
 
 
-def _affiliation(role: Role, partnership_id, school_id, provider_id) -> dict:
+def _affiliation(role: Role, partnership_id=None, school_id=None, provider_id=None) -> dict:
     """Keep only the affiliation the role uses; refuse when it is missing."""
     needed = {
         Role.STAFF: ("partnership_id", partnership_id, "Choose the partnership"),

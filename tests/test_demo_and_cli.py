@@ -1,0 +1,97 @@
+"""The demo data command and the other flask commands."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from qa_portal import create_app, demo
+from qa_portal.accounts.models import Role, User
+from qa_portal.db import db
+from tests import factories
+from tests.conftest import TEST_CONFIG, reset_schema, run_cli
+
+
+@pytest.fixture
+def empty_app(tmp_path):
+    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/d.db"})
+    reset_schema(app)
+    return app
+
+
+def test_seed_demo_creates_the_documented_logins(empty_app):
+    result = run_cli(empty_app, ["seed-demo"])
+    assert result.exit_code == 0, result.output
+    for email in (
+        "admin@example.org",
+        "officer@example.org",
+        "staff.hbep@example.org",
+        "staff.lip@example.org",
+        "staff.mscip@example.org",
+        "staff.nwllip@example.org",
+        "staff.slip@example.org",
+        "head@example.org",
+        "provider@example.org",
+    ):
+        assert email in result.output
+    assert demo.DEMO_PASSWORD in result.output
+    with empty_app.app_context():
+        head = db.session.scalars(select(User).where(User.email == "head@example.org")).one()
+        assert head.role is Role.HEAD and head.school.partnership.code == "HBEP"
+        assert (
+            db.session.scalars(select(User).where(User.email == "provider@example.org"))
+            .one()
+            .provider
+        )
+
+
+def test_seed_demo_twice_keeps_what_was_entered(empty_app):
+    run_cli(empty_app, ["seed-demo"])
+    with empty_app.app_context():
+        db.session.add(User(email="added@example.org", name="Added Later", role=Role.OFFICER))
+        db.session.commit()
+    result = run_cli(empty_app, ["seed-demo"])
+    assert result.exit_code == 0
+    assert "already present" in result.output
+    with empty_app.app_context():
+        assert db.session.scalars(select(User).where(User.email == "added@example.org")).one()
+
+
+def test_seed_demo_refuses_a_database_with_real_data(empty_app):
+    with empty_app.app_context():
+        db.session.add(User(email="real.person@council.example", name="Real", role=Role.ADMIN))
+        db.session.commit()
+    result = run_cli(empty_app, ["seed-demo"])
+    assert result.exit_code != 0
+    assert "did not create" in result.output
+    with empty_app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(User)) == 1
+
+
+def test_create_admin_command(empty_app):
+    result = run_cli(
+        empty_app,
+        ["create-admin", "--email", "First@Example.org", "--name", "First Admin"],
+        input="a-long-admin-passphrase\na-long-admin-passphrase\n",
+    )
+    assert result.exit_code == 0, result.output
+    with empty_app.app_context():
+        assert db.session.scalars(select(User).where(User.email == "first@example.org")).one()
+
+
+def test_send_email_command_delivers_queued_mail(app):
+    from qa_portal import outbox
+
+    message = outbox.queue("someone@example.org", "Hello", "Body")
+    db.session.commit()
+    result = run_cli(app, ["send-email"])
+    assert "Sent 1 email(s)" in result.output
+    db.session.refresh(message)
+    assert message.sent_at is not None
+
+
+def test_demo_data_is_synthetic():
+    # Every demo person uses the reserved example.org domain.
+    demo_emails = [email for email, _ in demo.demo_logins()]
+    assert all(email.endswith("@example.org") for email in demo_emails)
+    assert factories.PASSWORD != demo.DEMO_PASSWORD
