@@ -74,8 +74,9 @@ def test_after_sign_out_back_shows_sign_in_not_the_cached_account(page: Page):
 
 
 def test_after_sign_out_reloading_a_protected_page_shows_sign_in(context: BrowserContext):
-    first, second = context.new_page(), context.new_page()
+    first = context.new_page()
     sign_in(first, "admin@example.org")
+    second = context.new_page()  # another tab, signed in through the same cookie
     second.goto("/account")
     expect(second.get_by_role("heading", level=1)).to_have_text("Your account")
 
