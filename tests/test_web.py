@@ -105,3 +105,17 @@ def test_database_url_switches_to_postgresql(monkeypatch, tmp_path):
 
 def test_health_check_touches_the_database(client):
     assert client.get("/healthz").json == {"status": "ok"}
+
+
+def test_an_unexpected_error_shows_a_friendly_page(app, login, monkeypatch):
+    client = login(factories.user("officer"))
+
+    def broken(user):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("qa_portal.main.views.needs_for", broken)
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
+    response = client.get("/")
+    assert response.status_code == 500
+    assert b"Sorry, there is a problem with the service" in response.data
+    assert b"boom" not in response.data
