@@ -10,7 +10,7 @@ from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from qa_portal import cli, config, web
+from qa_portal import cli, config, storage, web
 from qa_portal.db import db
 from qa_portal.extensions import csrf, login_manager, migrate
 
@@ -56,6 +56,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     migrate.init_app(app, db)
     login_manager.init_app(app)
     csrf.init_app(app)
+    storage.init_app(app)
     web.init_app(app)
     cli.init_app(app)
     _register_blueprints(app)
@@ -67,6 +68,7 @@ def _register_blueprints(app: Flask) -> None:
     from qa_portal.admin.views import bp as admin_bp
     from qa_portal.main.views import bp as main_bp
     from qa_portal.partnerships.views import bp as partnerships_bp
+    from qa_portal.providers.views import bp as providers_bp
 
-    for blueprint in (main_bp, accounts_bp, partnerships_bp, admin_bp):
+    for blueprint in (main_bp, accounts_bp, partnerships_bp, providers_bp, admin_bp):
         app.register_blueprint(blueprint)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import click
 from flask import Flask
 
-from qa_portal import demo, outbox
+from qa_portal import clock, demo, outbox
 from qa_portal.accounts import services as accounts
 from qa_portal.accounts.models import Role
 from qa_portal.db import db
 from qa_portal.partnerships.services import load_reference
+from qa_portal.providers import services as providers
+from qa_portal.providers.reference import load_register_reference
 
 
 def init_app(app: Flask) -> None:
@@ -24,10 +26,14 @@ def init_app(app: Flask) -> None:
 
 @click.command("load-reference")
 def load_reference_command() -> None:
-    """Load the partnerships and member schools from the bundled CSV."""
+    """Load partnerships and schools, vocational areas and the default compliance documents."""
     partnerships, schools = load_reference()
+    areas, kinds = load_register_reference()
     db.session.commit()
-    click.echo(f"Added {partnerships} partnerships and {schools} schools.")
+    click.echo(
+        f"Added {partnerships} partnerships, {schools} schools, {areas} vocational areas "
+        f"and {kinds} kinds of compliance document."
+    )
 
 
 @click.command("seed-demo")
@@ -63,3 +69,20 @@ def create_admin_command(email: str, name: str, password: str) -> None:
         raise click.ClickException(str(exc)) from exc
     db.session.commit()
     click.echo(f"Administrator {user.email} created.")
+
+
+@click.command("send-reminders")
+@click.option(
+    "--date",
+    "on",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Act as if today were this date (YYYY-MM-DD).",
+)
+def send_reminders_command(on) -> None:
+    """Queue compliance expiry reminders (run daily from cron); each is sent once."""
+    today = on.date() if on else clock.today()
+    queued = providers.send_reminders(today)
+    db.session.commit()
+    outbox.deliver_pending(limit=500)
+    click.echo(f"Queued {queued} reminder email(s) for {today.isoformat()}.")

@@ -58,6 +58,16 @@ def from_environment(instance_path: str) -> dict:
         "PUBLIC_URL": os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000"),
         "PREFERRED_URL_SCHEME": "https" if env == "production" else "http",
         "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", 0),
+        # Uploads: "local" keeps files in STORAGE_LOCAL_ROOT (default <instance>/uploads).
+        "STORAGE_BACKEND": os.environ.get("STORAGE_BACKEND", "local"),
+        "STORAGE_LOCAL_ROOT": os.environ.get("STORAGE_LOCAL_ROOT") or None,
+        "S3_BUCKET": os.environ.get("S3_BUCKET"),
+        "S3_REGION": os.environ.get("S3_REGION", "eu-west-2"),
+        "S3_ENDPOINT_URL": os.environ.get("S3_ENDPOINT_URL") or None,
+        "S3_ACCESS_KEY_ID": os.environ.get("S3_ACCESS_KEY_ID"),
+        "S3_SECRET_ACCESS_KEY": os.environ.get("S3_SECRET_ACCESS_KEY"),
+        "S3_PREFIX": os.environ.get("S3_PREFIX", ""),
+        "UPLOAD_MAX_BYTES": _int("UPLOAD_MAX_BYTES", 10 * 1024 * 1024),
     }
 
 

@@ -5,17 +5,29 @@ from qa_portal.audit import AuditEvent
 from qa_portal.demo import DemoMarker
 from qa_portal.outbox import OutboxMessage
 from qa_portal.partnerships.models import Partnership, School
-from qa_portal.providers.models import Provider
+from qa_portal.providers.models import (
+    ComplianceItem,
+    ComplianceKind,
+    Provider,
+    ProviderStatusChange,
+    ReminderSent,
+    VocationalArea,
+)
 
 __all__ = [
     "AccountToken",
     "AuditEvent",
+    "ComplianceItem",
+    "ComplianceKind",
     "DemoMarker",
     "OutboxMessage",
     "Partnership",
     "Provider",
+    "ProviderStatusChange",
+    "ReminderSent",
     "School",
     "SignInFailure",
     "User",
     "UserSession",
+    "VocationalArea",
 ]

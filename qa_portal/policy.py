@@ -17,7 +17,12 @@ from sqlalchemy import Select, false, select
 from qa_portal.accounts.models import Role, User
 from qa_portal.db import db
 from qa_portal.partnerships.models import Partnership, School
-from qa_portal.providers.models import Provider
+from qa_portal.providers.models import (
+    ComplianceItem,
+    Provider,
+    ProviderStatus,
+    provider_partnerships,
+)
 
 T = TypeVar("T")
 
@@ -69,6 +74,29 @@ def providers_for(user: User) -> Select[tuple[Provider]]:
     return stmt
 
 
+def watched_providers_for(user: User) -> Select[tuple[Provider]]:
+    """The open providers whose compliance this user answers for: staff, those their partnership
+    uses; officers and admins, all of them."""
+    stmt = providers_for(user).where(Provider.status != ProviderStatus.CLOSED)
+    if user.role is Role.STAFF:
+        used = select(provider_partnerships.c.provider_id).where(
+            provider_partnerships.c.partnership_id == user.partnership_id
+        )
+        return stmt.where(Provider.id.in_(used))
+    if user.role in COUNTY_WIDE:
+        return stmt
+    return stmt.where(false())
+
+
+def compliance_items_for(user: User) -> Select[tuple[ComplianceItem]]:
+    """Compliance evidence of the providers in scope; heads see states, not documents."""
+    stmt = select(ComplianceItem).order_by(ComplianceItem.id)
+    if user.role is Role.HEAD:
+        return stmt.where(false())
+    in_scope = providers_for(user).with_only_columns(Provider.id).order_by(None)
+    return stmt.where(ComplianceItem.provider_id.in_(in_scope))
+
+
 def users_for(user: User) -> Select[tuple[User]]:
     stmt = select(User).order_by(User.name)
     if user.role is Role.ADMIN:
@@ -95,12 +123,32 @@ def can(user: User, action: str, record: object) -> bool:
     return bool(rule and rule(user, record))
 
 
-def _admin_only(user: User, record: object) -> bool:
-    return user.role is Role.ADMIN
+def _roles(*roles: Role):
+    return lambda user, record: user.role in roles
+
+
+def _own_provider_or(*roles: Role):
+    def rule(user: User, record: Provider) -> bool:
+        return user.role in roles or (user.role is Role.PROVIDER and user.provider_id == record.id)
+
+    return rule
 
 
 _RULES = {
-    ("Partnership", "edit"): _admin_only,
-    ("School", "edit"): _admin_only,
-    ("User", "edit"): _admin_only,
+    ("Partnership", "edit"): _roles(Role.ADMIN),
+    ("School", "edit"): _roles(Role.ADMIN),
+    ("User", "edit"): _roles(Role.ADMIN),
+    ("Provider", "edit"): _roles(Role.ADMIN, Role.STAFF),
+    ("Provider", "change_status"): _roles(Role.ADMIN, Role.STAFF),
+    ("Provider", "set_usage"): _roles(Role.STAFF),
+    ("Provider", "verify"): _roles(Role.ADMIN, Role.STAFF),
+    ("Provider", "edit_contact"): _own_provider_or(Role.ADMIN, Role.STAFF),
+    ("Provider", "upload"): _own_provider_or(Role.ADMIN, Role.STAFF),
+    ("Provider", "download"): _own_provider_or(Role.ADMIN, Role.OFFICER, Role.STAFF),
 }
+
+
+def require(user: User, action: str, record: object) -> None:
+    """403 unless `can(user, action, record)`."""
+    if not can(user, action, record):
+        abort(403)

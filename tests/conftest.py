@@ -17,6 +17,7 @@ from qa_portal import create_app
 from qa_portal.accounts.models import Role
 from qa_portal.db import db
 from qa_portal.partnerships.services import load_reference
+from qa_portal.providers.reference import load_register_reference
 from tests import factories
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -81,6 +82,7 @@ def app(tmp_path_factory):
     reset_schema(app)
     with app.app_context():
         load_reference()
+        load_register_reference()
         db.session.commit()
         if not is_postgres(app):
             _sqlite_savepoints(db.engine)

@@ -49,3 +49,92 @@ def user(role: Role | str = Role.ADMIN, *, password: str | None = PASSWORD, **fi
     db.session.add(record)
     db.session.flush()
     return record
+
+
+def pdf_bytes(text: str = "Certificate") -> bytes:
+    """A small, valid one-page PDF."""
+    import io
+
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=200, height=200)
+    writer.add_metadata({"/Title": text})
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def kind(code: str):
+    from qa_portal.providers.models import ComplianceKind
+
+    return db.session.scalars(select(ComplianceKind).where(ComplianceKind.code == code)).one()
+
+
+def item(
+    provider_record,
+    code: str,
+    *,
+    expiry=None,
+    status=None,
+    cover=None,
+    issue=None,
+    stored: bool = False,
+    **fields,
+):
+    """A compliance item; `stored=True` uploads a real PDF through the storage backend."""
+    from datetime import date, timedelta
+
+    from qa_portal.providers import services
+    from qa_portal.providers.models import ComplianceItem, ItemStatus
+
+    kind_record = kind(code)
+    expiry = (
+        expiry
+        if expiry is not None
+        else (date.today() + timedelta(days=200) if kind_record.expires else None)
+    )
+    if cover is None and kind_record.needs_cover_amount:
+        cover = kind_record.min_cover_amount or 5_000_000
+    if stored:
+        actor = fields.pop("actor", None) or user("admin")
+        record = services.add_item(
+            actor,
+            provider_record,
+            kind_record,
+            services.Evidence("REF-1", issue, expiry, cover),
+            services.Upload(pdf_bytes(), "certificate.pdf"),
+            max_bytes=10_000_000,
+            verify_now=status is ItemStatus.VERIFIED,
+        )
+        return record
+    record = ComplianceItem(
+        provider=provider_record,
+        kind=kind_record,
+        reference=f"REF-{next(_counter)}",
+        issue_date=issue,
+        expiry_date=expiry,
+        cover_amount=cover,
+        document_key=f"test/{next(_counter)}.pdf",
+        document_name="certificate.pdf",
+        document_type="application/pdf",
+        document_size=100,
+        status=status or ItemStatus.VERIFIED,
+        **fields,
+    )
+    db.session.add(record)
+    db.session.flush()
+    return record
+
+
+def compliant_provider(name: str | None = None, **fields):
+    """A provider with verified, current evidence for every kind required of it."""
+    from qa_portal.providers.compliance import active_kinds, is_required
+
+    record = provider(name)
+    for field_name, value in fields.items():
+        setattr(record, field_name, value)
+    for kind_record in active_kinds():
+        if is_required(kind_record, record):
+            item(record, kind_record.code)
+    return record

@@ -32,8 +32,11 @@ class Case:
     anonymous: int = 302  # sent to sign in
     method: str = "GET"
     note: str = field(default="")
+    special: tuple[tuple[str, int], ...] = ()  # (role, status) exceptions to the above
 
     def expected(self, role: str) -> int:
+        if role in dict(self.special):
+            return dict(self.special)[role]
         if role == ANON:
             return self.anonymous
         if role in self.out_of_scope:
@@ -128,6 +131,92 @@ CASES = [
     Case("admin.audit_log", lambda r: "/admin/audit", ("admin",)),
     Case("admin.outbox_list", lambda r: "/admin/outbox", ("admin",)),
     Case("admin.outbox_message", lambda r: f"/admin/outbox/{r['message'].id}", ("admin",)),
+    Case("providers.index", lambda r: "/providers", VIEWERS, special=(("provider", 302),)),
+    Case("providers.new", lambda r: "/providers/new", ("admin", "staff")),
+    Case("providers.detail", lambda r: f"/providers/{r['own'].id}", EVERYONE),
+    Case(
+        "providers.detail",
+        lambda r: f"/providers/{r['other_provider'].id}",
+        EVERYONE,
+        out_of_scope=("provider",),
+        note="another provider",
+    ),
+    Case(
+        "providers.edit", lambda r: f"/providers/{r['own'].id}/edit", ("admin", "staff", "provider")
+    ),
+    Case(
+        "providers.edit",
+        lambda r: f"/providers/{r['other_provider'].id}/edit",
+        ("admin", "staff", "provider"),
+        out_of_scope=("provider",),
+        note="another provider",
+    ),
+    Case(
+        "providers.change_status",
+        lambda r: f"/providers/{r['own'].id}/status",
+        ("admin", "staff"),
+        ok=400,
+        method="POST",
+        note="empty form",
+    ),
+    Case(
+        "providers.usage",
+        lambda r: f"/providers/{r['own'].id}/usage/add",
+        ("staff",),
+        ok=302,
+        method="POST",
+    ),
+    Case(
+        "providers.upload",
+        lambda r: f"/providers/{r['own'].id}/compliance/new",
+        ("admin", "staff", "provider"),
+    ),
+    Case(
+        "providers.upload",
+        lambda r: f"/providers/{r['other_provider'].id}/compliance/new",
+        ("admin", "staff", "provider"),
+        out_of_scope=("provider",),
+        note="another provider",
+    ),
+    Case(
+        "providers.item",
+        lambda r: f"/providers/{r['own'].id}/compliance/{r['item'].id}",
+        ("admin", "officer", "staff", "provider"),
+    ),
+    Case(
+        "providers.item",
+        lambda r: f"/providers/{r['other_provider'].id}/compliance/{r['other_item'].id}",
+        ("admin", "officer", "staff", "provider"),
+        out_of_scope=("provider",),
+        note="another provider",
+    ),
+    Case(
+        "providers.item",
+        lambda r: f"/providers/{r['own'].id}/compliance/{r['other_item'].id}",
+        ("admin", "officer", "staff", "provider"),
+        out_of_scope=("admin", "officer", "staff", "provider"),
+        note="item of another provider",
+    ),
+    Case(
+        "providers.document",
+        lambda r: f"/providers/{r['own'].id}/compliance/{r['item'].id}/document",
+        ("admin", "officer", "staff", "provider"),
+    ),
+    Case(
+        "providers.document",
+        lambda r: f"/providers/{r['other_provider'].id}/compliance/{r['other_item'].id}/document",
+        ("admin", "officer", "staff", "provider"),
+        out_of_scope=("provider",),
+        note="another provider",
+    ),
+    Case("providers.expiring", lambda r: "/compliance/expiring", ("admin", "officer", "staff")),
+    Case("providers.kinds", lambda r: "/admin/compliance-kinds", ("admin",)),
+    Case("providers.edit_kind", lambda r: "/admin/compliance-kinds/new", ("admin",)),
+    Case(
+        "providers.edit_kind",
+        lambda r: f"/admin/compliance-kinds/{factories.kind('public_liability').id}/edit",
+        ("admin",),
+    ),
 ]
 
 
@@ -136,8 +225,19 @@ def records():
     schools = {(code, i): factories.school(code, i) for code in ("HBEP", "LIP") for i in (0, 1)}
     other = factories.user("staff", partnership=factories.partnership("LIP"))
     message = outbox.queue("someone@example.org", "Subject", "Body")
+    own, other_provider = factories.provider(), factories.provider()
+    item = factories.item(own, "public_liability", stored=True)
+    other_item = factories.item(other_provider, "public_liability", stored=True)
     db.session.commit()
-    return {"schools": schools, "other": other, "message": message}
+    return {
+        "schools": schools,
+        "other": other,
+        "message": message,
+        "own": own,
+        "other_provider": other_provider,
+        "item": item,
+        "other_item": other_item,
+    }
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.method} {c.endpoint} {c.note}".strip())
@@ -146,10 +246,11 @@ def test_role_reaches_only_its_scope(app, login, records, case, role):
     if role == ANON:
         client = app.test_client()
     else:
-        user = factories.user(
-            role,
-            **({"school": factories.school(STAFF_SCHOOL, 0)} if role == "head" else {}),
-        )
+        affiliation = {
+            "head": {"school": factories.school(STAFF_SCHOOL, 0)},
+            "provider": {"provider": records["own"]},
+        }.get(role, {})
+        user = factories.user(role, **affiliation)
         db.session.commit()
         client = login(user)
     url = case.url(records)

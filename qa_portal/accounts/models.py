@@ -6,10 +6,10 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from qa_portal.db import TimestampMixin, db, utcnow
+from qa_portal.db import TimestampMixin, db, enum_column, utcnow
 from qa_portal.partnerships.models import Partnership, School
 from qa_portal.providers.models import Provider
 
@@ -33,18 +33,6 @@ ROLE_LABELS = {
     Role.HEAD: "Head or senior leader",
     Role.PROVIDER: "Provider",
 }
-
-
-def enum_column(enum_cls: type[enum.Enum], name: str) -> Enum:
-    """Store an enum by its value, with a named CHECK constraint on every backend."""
-    return Enum(
-        enum_cls,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=32,
-        values_callable=lambda members: [m.value for m in members],
-    )
 
 
 class User(UserMixin, TimestampMixin, db.Model):

@@ -1,18 +1,266 @@
-"""The provider register entry; provider users belong to one."""
+"""The county-wide provider register: providers, their status history, and compliance items."""
 
 from __future__ import annotations
 
-from sqlalchemy import String
-from sqlalchemy.orm import Mapped, mapped_column
+import enum
+from datetime import date, datetime
+from typing import TYPE_CHECKING
 
-from qa_portal.db import TimestampMixin, db
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from qa_portal.db import TimestampMixin, db, enum_column, utcnow
+from qa_portal.partnerships.models import Partnership
+
+if TYPE_CHECKING:
+    from qa_portal.accounts.models import User
+
+
+class ProviderStatus(enum.StrEnum):
+    APPROVED = "approved"
+    APPROVED_WITH_CONDITIONS = "approved_with_conditions"
+    SUSPENDED = "suspended"
+    CLOSED = "closed"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+class OfstedJudgement(enum.StrEnum):
+    OUTSTANDING = "outstanding"
+    GOOD = "good"
+    REQUIRES_IMPROVEMENT = "requires_improvement"
+    INADEQUATE = "inadequate"
+    NOT_YET_INSPECTED = "not_yet_inspected"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+class OfstedRegistrationType(enum.StrEnum):
+    INDEPENDENT_SCHOOL = "independent_school"
+    INDEPENDENT_SPECIAL_SCHOOL = "independent_special_school"
+    NON_MAINTAINED_SPECIAL_SCHOOL = "non_maintained_special_school"
+    FURTHER_EDUCATION = "further_education"
+    CHILDCARE_REGISTER = "childcare_register"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+class Requirement(enum.StrEnum):
+    """When a kind of compliance item is required of a provider."""
+
+    EVERY_PROVIDER = "every_provider"
+    IF_TRANSPORTING = "if_transporting"
+    IF_OFSTED_REGISTERED = "if_ofsted_registered"
+    OPTIONAL = "optional"
+
+    @property
+    def label(self) -> str:
+        return {
+            "every_provider": "Every provider",
+            "if_transporting": "Providers that transport pupils",
+            "if_ofsted_registered": "Providers registered with Ofsted",
+            "optional": "Optional",
+        }[self.value]
+
+
+class ItemStatus(enum.StrEnum):
+    AWAITING_VERIFICATION = "awaiting_verification"
+    VERIFIED = "verified"
+    REJECTED = "rejected"
+    SUPERSEDED = "superseded"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+provider_vocational_areas = Table(
+    "provider_vocational_areas",
+    db.metadata,
+    Column("provider_id", ForeignKey("providers.id", ondelete="CASCADE"), primary_key=True),
+    Column("area_id", ForeignKey("vocational_areas.id", ondelete="CASCADE"), primary_key=True),
+)
+
+provider_partnerships = Table(
+    "provider_partnerships",
+    db.metadata,
+    Column("provider_id", ForeignKey("providers.id", ondelete="CASCADE"), primary_key=True),
+    Column("partnership_id", ForeignKey("partnerships.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class VocationalArea(db.Model):
+    __tablename__ = "vocational_areas"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class Provider(TimestampMixin, db.Model):
     __tablename__ = "providers"
+    __table_args__ = (
+        CheckConstraint("capacity IS NULL OR capacity >= 0", name="capacity_not_negative"),
+        CheckConstraint(
+            "age_from IS NULL OR age_to IS NULL OR age_from <= age_to", name="age_range_order"
+        ),
+        CheckConstraint("ofsted_registered OR ofsted_urn IS NULL", name="urn_only_if_registered"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
+    address: Mapped[str] = mapped_column(Text, default="")
+    postcode: Mapped[str] = mapped_column(String(10), default="")
+    contact_name: Mapped[str] = mapped_column(String(200), default="")
+    contact_email: Mapped[str] = mapped_column(String(254), default="")
+    contact_phone: Mapped[str] = mapped_column(String(40), default="")
+    website: Mapped[str] = mapped_column(String(300), default="")
+    age_from: Mapped[int | None]
+    age_to: Mapped[int | None]
+    capacity: Mapped[int | None]
+    transports_pupils: Mapped[bool] = mapped_column(default=False)
+    ofsted_registered: Mapped[bool] = mapped_column(default=False)
+    ofsted_urn: Mapped[str | None] = mapped_column(String(10), unique=True)
+    ofsted_registration_type: Mapped[OfstedRegistrationType | None] = mapped_column(
+        enum_column(OfstedRegistrationType, "ofsted_registration_type")
+    )
+    ofsted_inspection_date: Mapped[date | None]
+    ofsted_judgement: Mapped[OfstedJudgement | None] = mapped_column(
+        enum_column(OfstedJudgement, "ofsted_judgement")
+    )
+    ofsted_link: Mapped[str] = mapped_column(String(300), default="")
+    lebc_check_date: Mapped[date | None]
+    dsl_name: Mapped[str] = mapped_column(String(200), default="")
+    dsl_email: Mapped[str] = mapped_column(String(254), default="")
+    dsl_phone: Mapped[str] = mapped_column(String(40), default="")
+    status: Mapped[ProviderStatus] = mapped_column(
+        enum_column(ProviderStatus, "provider_status"), default=ProviderStatus.APPROVED
+    )
+
+    vocational_areas: Mapped[list[VocationalArea]] = relationship(
+        secondary=provider_vocational_areas, order_by=VocationalArea.name
+    )
+    partnerships: Mapped[list[Partnership]] = relationship(
+        secondary=provider_partnerships, order_by=Partnership.code
+    )
+    status_history: Mapped[list[ProviderStatusChange]] = relationship(
+        back_populates="provider", order_by="ProviderStatusChange.changed_at.desc()"
+    )
 
     def __str__(self) -> str:
         return self.name
+
+
+class ProviderStatusChange(db.Model):
+    __tablename__ = "provider_status_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider_id: Mapped[int] = mapped_column(
+        ForeignKey("providers.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[ProviderStatus] = mapped_column(enum_column(ProviderStatus, "provider_status"))
+    reason: Mapped[str] = mapped_column(Text)
+    effective_on: Mapped[date]
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    provider: Mapped[Provider] = relationship(back_populates="status_history")
+    changed_by: Mapped[User | None] = relationship()
+
+
+class ComplianceKind(TimestampMixin, db.Model):
+    """A kind of evidence providers must keep current; admins add kinds as guidance changes."""
+
+    __tablename__ = "compliance_kinds"
+    __table_args__ = (
+        CheckConstraint("min_cover_amount IS NULL OR min_cover_amount > 0", name="min_cover"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    guidance: Mapped[str] = mapped_column(Text, default="")
+    expires: Mapped[bool] = mapped_column(default=True)
+    needs_cover_amount: Mapped[bool] = mapped_column(default=False)
+    min_cover_amount: Mapped[int | None]  # whole pounds
+    requirement: Mapped[Requirement] = mapped_column(
+        enum_column(Requirement, "requirement"), default=Requirement.EVERY_PROVIDER
+    )
+    position: Mapped[int] = mapped_column(default=100)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ComplianceItem(TimestampMixin, db.Model):
+    """One piece of evidence: a certificate, policy or confirmation, with its document."""
+
+    __tablename__ = "compliance_items"
+    __table_args__ = (
+        CheckConstraint(
+            "expiry_date IS NULL OR issue_date IS NULL OR expiry_date >= issue_date",
+            name="expiry_after_issue",
+        ),
+        CheckConstraint("cover_amount IS NULL OR cover_amount > 0", name="cover_positive"),
+        CheckConstraint("document_size > 0", name="document_not_empty"),
+        UniqueConstraint("document_key", name="uq_compliance_items_document_key"),
+        Index("ix_compliance_items_provider_kind", "provider_id", "kind_id"),
+        Index("ix_compliance_items_status_expiry", "status", "expiry_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id", ondelete="CASCADE"))
+    kind_id: Mapped[int] = mapped_column(ForeignKey("compliance_kinds.id"))
+    reference: Mapped[str] = mapped_column(String(200), default="")
+    issue_date: Mapped[date | None]
+    expiry_date: Mapped[date | None]
+    cover_amount: Mapped[int | None]  # whole pounds
+    notes: Mapped[str] = mapped_column(Text, default="")
+    document_key: Mapped[str] = mapped_column(String(300))
+    document_name: Mapped[str] = mapped_column(String(255))
+    document_type: Mapped[str] = mapped_column(String(100))
+    document_size: Mapped[int]
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    status: Mapped[ItemStatus] = mapped_column(
+        enum_column(ItemStatus, "item_status"), default=ItemStatus.AWAITING_VERIFICATION
+    )
+    verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    verified_at: Mapped[datetime | None]
+    verification_note: Mapped[str] = mapped_column(Text, default="")
+    superseded_at: Mapped[datetime | None]
+
+    provider: Mapped[Provider] = relationship()
+    kind: Mapped[ComplianceKind] = relationship()
+    uploaded_by: Mapped[User | None] = relationship(foreign_keys=[uploaded_by_id])
+    verified_by: Mapped[User | None] = relationship(foreign_keys=[verified_by_id])
+
+
+class ReminderSent(db.Model):
+    """A reminder already queued for an item at a stage (30 or 7 days before, or on the day)."""
+
+    __tablename__ = "compliance_reminders"
+    __table_args__ = (UniqueConstraint("item_id", "stage", name="uq_compliance_reminders_stage"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("compliance_items.id", ondelete="CASCADE"))
+    stage: Mapped[int]
+    sent_on: Mapped[date]

@@ -41,12 +41,14 @@ CSP_TEXT = "Content Security Policy"
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory) -> Iterator[str]:
     """The base URL of the portal with real forms (CSRF on) and the demo data set."""
-    database = tmp_path_factory.mktemp("browser-db") / "portal.sqlite3"
+    folder = tmp_path_factory.mktemp("browser-server")
+    database = folder / "portal.sqlite3"
     app = create_app(
         {
             **TEST_CONFIG,
             "WTF_CSRF_ENABLED": True,
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
+            "STORAGE_LOCAL_ROOT": str(folder / "uploads"),  # never the instance folder
             # Every request comes from 127.0.0.1: the per-address throttle must not trip
             # however many wrong passwords the suite types.
             "SIGN_IN_MAX_FAILURES_PER_ADDRESS": 10_000,

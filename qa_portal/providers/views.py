@@ -1,0 +1,441 @@
+"""The provider register: list and filter, the provider passport, compliance evidence."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from qa_portal import audit, clock, policy, storage
+from qa_portal.accounts.forms import ConfirmForm
+from qa_portal.accounts.models import Role
+from qa_portal.db import db
+from qa_portal.pagination import paginate
+from qa_portal.partnerships.models import Partnership
+from qa_portal.providers import services
+from qa_portal.providers.compliance import State, active_kinds, assess, compliance_for
+from qa_portal.providers.forms import (
+    ComplianceKindForm,
+    ContactForm,
+    ProviderFilterForm,
+    ProviderForm,
+    StatusForm,
+    UploadForm,
+    VerifyForm,
+)
+from qa_portal.providers.models import (
+    ComplianceKind,
+    Provider,
+    ProviderStatus,
+    VocationalArea,
+    provider_partnerships,
+    provider_vocational_areas,
+)
+
+bp = Blueprint("providers", __name__)
+
+CONTACT_FIELDS = (
+    "address",
+    "postcode",
+    "contact_name",
+    "contact_email",
+    "contact_phone",
+    "website",
+    "dsl_name",
+    "dsl_email",
+    "dsl_phone",
+)
+
+ALL_ROLES = tuple(Role)
+WATCHERS = (Role.ADMIN, Role.OFFICER, Role.STAFF)
+EDITORS = (Role.ADMIN, Role.STAFF)
+
+
+def _errors_to(form, exc: services.RegisterError) -> None:
+    field = getattr(form, exc.field, None) or next(iter(form))
+    field.errors = [*field.errors, str(exc)] if isinstance(field.errors, list) else [str(exc)]
+
+
+@bp.route("/providers")
+@policy.role_required(*ALL_ROLES)
+def index():
+    if current_user.role is Role.PROVIDER:
+        return redirect(url_for("providers.detail", provider_id=current_user.provider_id))
+    form = ProviderFilterForm(request.args)
+    form.area.choices = [("", "Any area")] + [
+        (str(a.id), a.name)
+        for a in db.session.scalars(select(VocationalArea).order_by(VocationalArea.name))
+    ]
+    form.partnership.choices = [("", "Any partnership")] + [
+        (p.code, p.code) for p in db.session.scalars(select(Partnership).order_by(Partnership.code))
+    ]
+    stmt = policy.providers_for(current_user)
+    if form.validate():
+        stmt = _filtered(stmt, form)
+    providers = db.session.scalars(stmt).all()
+    states = compliance_for(providers, clock.today())
+    if form.compliance.data:
+        providers = [p for p in providers if states[p.id].state == int(form.compliance.data)]
+    return render_template("providers/index.html", form=form, providers=providers, states=states)
+
+
+def _filtered(stmt, form: ProviderFilterForm):
+    if form.q.data:
+        stmt = stmt.where(func.lower(Provider.name).contains(form.q.data.lower()))
+    if form.area.data:
+        stmt = stmt.where(
+            Provider.id.in_(
+                select(provider_vocational_areas.c.provider_id).where(
+                    provider_vocational_areas.c.area_id == int(form.area.data)
+                )
+            )
+        )
+    if form.partnership.data:
+        stmt = stmt.where(
+            Provider.id.in_(
+                select(provider_partnerships.c.provider_id)
+                .join(Partnership)
+                .where(Partnership.code == form.partnership.data)
+            )
+        )
+    if form.status.data:
+        stmt = stmt.where(Provider.status == ProviderStatus(form.status.data))
+    return stmt
+
+
+def _area_choices(form: ProviderForm) -> None:
+    form.vocational_areas.choices = [
+        (a.id, a.name)
+        for a in db.session.scalars(select(VocationalArea).order_by(VocationalArea.name))
+    ]
+
+
+def _provider_fields(form: ProviderForm) -> dict:
+    fields = {
+        name: getattr(form, name).data
+        for name in (
+            "name",
+            "age_from",
+            "age_to",
+            "capacity",
+            "transports_pupils",
+            "ofsted_urn",
+            "ofsted_inspection_date",
+            "lebc_check_date",
+        )
+    }
+    for name in (*CONTACT_FIELDS, "ofsted_link"):
+        fields[name] = getattr(form, name).data or ""
+    fields["ofsted_registered"] = form.ofsted_registered.data == "yes"
+    fields["ofsted_registration_type"] = form.ofsted_registration_type.data or None
+    fields["ofsted_judgement"] = form.ofsted_judgement.data or None
+    return fields
+
+
+def _chosen_areas(form: ProviderForm) -> list[VocationalArea]:
+    ids = form.vocational_areas.data or []
+    return list(db.session.scalars(select(VocationalArea).where(VocationalArea.id.in_(ids))))
+
+
+@bp.route("/providers/new", methods=["GET", "POST"])
+@policy.role_required(*EDITORS)
+def new():
+    form = ProviderForm()
+    _area_choices(form)
+    if form.validate_on_submit():
+        try:
+            provider = services.create_provider(
+                current_user, _provider_fields(form), _chosen_areas(form)
+            )
+        except services.RegisterError as exc:
+            db.session.rollback()
+            _errors_to(form, exc)
+        else:
+            db.session.commit()
+            flash(f"{provider.name} added to the register.", "success")
+            return redirect(url_for("providers.detail", provider_id=provider.id))
+    return render_template("providers/form.html", form=form, provider=None)
+
+
+@bp.route("/providers/<int:provider_id>")
+@policy.role_required(*ALL_ROLES)
+def detail(provider_id: int):
+    provider = policy.get_or_404(policy.providers_for(current_user), id=provider_id)
+    return render_template(
+        "providers/detail.html",
+        provider=provider,
+        compliance=assess(provider, clock.today()),
+        status_form=StatusForm(),
+        usage_form=ConfirmForm(),
+    )
+
+
+@bp.route("/providers/<int:provider_id>/edit", methods=["GET", "POST"])
+@policy.role_required(*ALL_ROLES)
+def edit(provider_id: int):
+    provider = policy.get_or_404(policy.providers_for(current_user), id=provider_id)
+    full = policy.can(current_user, "edit", provider)
+    if not full:
+        policy.require(current_user, "edit_contact", provider)
+    form = (ProviderForm if full else ContactForm)(obj=provider)
+    if full:
+        _area_choices(form)
+        if request.method == "GET":
+            form.vocational_areas.data = [a.id for a in provider.vocational_areas]
+            form.ofsted_registered.data = "yes" if provider.ofsted_registered else "no"
+    if form.validate_on_submit():
+        fields = (
+            _provider_fields(form)
+            if full
+            else {name: (getattr(form, name).data or "") for name in CONTACT_FIELDS}
+        )
+        try:
+            services.update_provider(
+                current_user, provider, fields, _chosen_areas(form) if full else None
+            )
+        except services.RegisterError as exc:
+            db.session.rollback()
+            _errors_to(form, exc)
+        else:
+            db.session.commit()
+            flash("Changes saved.", "success")
+            return redirect(url_for("providers.detail", provider_id=provider.id))
+    return render_template("providers/form.html", form=form, provider=provider, full=full)
+
+
+@bp.route("/providers/<int:provider_id>/status", methods=["POST"])
+@policy.role_required(*EDITORS)
+def change_status(provider_id: int):
+    provider = policy.get_or_404(policy.providers_for(current_user), id=provider_id)
+    policy.require(current_user, "change_status", provider)
+    form = StatusForm()
+    if form.validate_on_submit():
+        try:
+            services.change_status(
+                current_user,
+                provider,
+                ProviderStatus(form.status.data),
+                form.reason.data,
+                form.effective_on.data,
+            )
+        except services.RegisterError as exc:
+            db.session.rollback()
+            _errors_to(form, exc)
+        else:
+            db.session.commit()
+            flash(f"{provider.name} is now {provider.status.label.lower()}.", "success")
+            return redirect(url_for("providers.detail", provider_id=provider.id))
+    return render_template(
+        "providers/detail.html",
+        provider=provider,
+        compliance=assess(provider, clock.today()),
+        status_form=form,
+        usage_form=ConfirmForm(),
+        form=form,
+    ), 400
+
+
+@bp.route("/providers/<int:provider_id>/usage/<any(add, remove):change>", methods=["POST"])
+@policy.role_required(Role.STAFF)
+def usage(provider_id: int, change: str):
+    provider = policy.get_or_404(policy.providers_for(current_user), id=provider_id)
+    policy.require(current_user, "set_usage", provider)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    services.set_usage(current_user, provider, current_user.partnership, change == "add")
+    db.session.commit()
+    return redirect(url_for("providers.detail", provider_id=provider.id))
+
+
+@bp.route("/providers/<int:provider_id>/compliance/new", methods=["GET", "POST"])
+@policy.role_required(*ALL_ROLES)
+def upload(provider_id: int):
+    provider = policy.get_or_404(policy.providers_for(current_user), id=provider_id)
+    policy.require(current_user, "upload", provider)
+    request.max_content_length = current_app.config["UPLOAD_MAX_BYTES"] + 64 * 1024
+    form = UploadForm()
+    kinds = {k.id: k for k in active_kinds()}
+    form.kind_id.choices = [(k.id, k.name) for k in kinds.values()]
+    if request.method == "GET" and request.args.get("kind", "").isdigit():
+        form.kind_id.data = int(request.args["kind"])
+    if not policy.can(current_user, "verify", provider):
+        del form.verify_now
+    if form.validate_on_submit() and (
+        response := _store_upload(form, provider, kinds[form.kind_id.data])
+    ):
+        return response
+    return render_template(
+        "providers/upload.html", form=form, provider=provider, kinds=kinds.values()
+    )
+
+
+def _store_upload(form: UploadForm, provider: Provider, kind: ComplianceKind):
+    document = form.document.data
+    evidence = services.Evidence(
+        form.reference.data or "",
+        form.issue_date.data,
+        form.expiry_date.data,
+        form.cover_amount.data,
+        form.notes.data or "",
+    )
+    try:
+        item = services.add_item(
+            current_user,
+            provider,
+            kind,
+            evidence,
+            services.Upload(document.read(), document.filename or ""),
+            max_bytes=current_app.config["UPLOAD_MAX_BYTES"],
+            verify_now=bool(getattr(form, "verify_now", None) and form.verify_now.data),
+        )
+    except services.RegisterError as exc:
+        db.session.rollback()
+        _errors_to(form, exc)
+        return None
+    db.session.commit()
+    flash(
+        f"{kind.name} uploaded."
+        + ("" if item.verified_at else " It will count once partnership staff verify it."),
+        "success",
+    )
+    return redirect(url_for("providers.detail", provider_id=provider.id))
+
+
+def _item_in_scope(provider_id: int, item_id: int):
+    provider = policy.get_or_404(policy.providers_for(current_user), id=provider_id)
+    item = policy.get_or_404(
+        policy.compliance_items_for(current_user), id=item_id, provider_id=provider.id
+    )
+    return provider, item
+
+
+@bp.route("/providers/<int:provider_id>/compliance/<int:item_id>", methods=["GET", "POST"])
+@policy.role_required(*WATCHERS, Role.PROVIDER)
+def item(provider_id: int, item_id: int):
+    provider, item = _item_in_scope(provider_id, item_id)
+    form = VerifyForm()
+    if request.method == "POST":
+        policy.require(current_user, "verify", provider)
+        if form.validate_on_submit():
+            try:
+                services.verify_item(
+                    current_user,
+                    item,
+                    approve=form.decision.data == "verify",
+                    note=form.note.data or "",
+                )
+            except services.RegisterError as exc:
+                db.session.rollback()
+                _errors_to(form, exc)
+            else:
+                db.session.commit()
+                flash(f"{item.kind.name} {item.status.label.lower()}.", "success")
+                return redirect(url_for("providers.detail", provider_id=provider.id))
+    return render_template(
+        "providers/item.html",
+        provider=provider,
+        item=item,
+        form=form,
+        history=services.history(provider, item.kind),
+    )
+
+
+@bp.route("/providers/<int:provider_id>/compliance/<int:item_id>/document")
+@policy.role_required(*WATCHERS, Role.PROVIDER)
+def document(provider_id: int, item_id: int):
+    provider, item = _item_in_scope(provider_id, item_id)
+    policy.require(current_user, "download", provider)
+    audit.record(
+        "document_downloaded",
+        actor=current_user,
+        target=item,
+        summary=f"{provider.name}: {item.kind.name} downloaded",
+    )
+    db.session.commit()
+    backend = storage.get_storage()
+    url = backend.download_url(item.document_key, item.document_name, item.document_type)
+    if url:
+        return redirect(url)
+    stream = backend.open_stream(item.document_key)
+    response = Response(
+        stream,
+        mimetype=item.document_type,
+        headers={
+            "Content-Disposition": storage.attachment_disposition(item.document_name),
+            "Content-Length": str(item.document_size),
+            "Cache-Control": "no-store",
+        },
+    )
+    response.call_on_close(stream.close)
+    return response
+
+
+@bp.route("/compliance/expiring")
+@policy.role_required(*WATCHERS)
+def expiring():
+    stmt = (
+        policy.watched_providers_for(current_user)
+        if request.args.get("scope") != "all"
+        else policy.providers_for(current_user).where(Provider.status != ProviderStatus.CLOSED)
+    )
+    providers = db.session.scalars(stmt).all()
+    return render_template(
+        "providers/expiring.html",
+        rows=services.needing_attention(providers, clock.today()),
+        awaiting=services.awaiting_verification(providers),
+        scope=request.args.get("scope"),
+        State=State,
+    )
+
+
+@bp.route("/admin/compliance-kinds")
+@policy.role_required(Role.ADMIN)
+def kinds():
+    stmt = select(ComplianceKind).order_by(ComplianceKind.position, ComplianceKind.name)
+    return render_template("providers/kinds.html", page=paginate(stmt, per_page=100))
+
+
+@bp.route("/admin/compliance-kinds/new", methods=["GET", "POST"])
+@bp.route("/admin/compliance-kinds/<int:kind_id>/edit", methods=["GET", "POST"])
+@policy.role_required(Role.ADMIN)
+def edit_kind(kind_id: int | None = None):
+    kind = db.get_or_404(ComplianceKind, kind_id) if kind_id else None
+    form = ComplianceKindForm(obj=kind)
+    if form.validate_on_submit():
+        try:
+            kind = services.save_kind(
+                current_user,
+                kind,
+                {
+                    name: getattr(form, name).data
+                    for name in (
+                        "name",
+                        "code",
+                        "guidance",
+                        "requirement",
+                        "expires",
+                        "needs_cover_amount",
+                        "min_cover_amount",
+                        "position",
+                        "active",
+                    )
+                },
+            )
+        except services.RegisterError as exc:
+            db.session.rollback()
+            _errors_to(form, exc)
+        else:
+            db.session.commit()
+            flash(f"{kind.name} saved.", "success")
+            return redirect(url_for("providers.kinds"))
+    return render_template("providers/kind_form.html", form=form, kind=kind)

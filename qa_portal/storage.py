@@ -1,0 +1,411 @@
+"""Private storage for uploads (a local folder or S3) and the checks every upload passes first."""
+
+from __future__ import annotations
+
+import io
+import logging
+import math
+import os
+import re
+import tempfile
+import unicodedata
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+from uuid import uuid4
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+from flask import Flask, current_app
+from pypdf import PdfReader
+
+log = logging.getLogger(__name__)
+
+PDF = "application/pdf"
+JPEG = "image/jpeg"
+PNG = "image/png"
+WEBP = "image/webp"
+HEIC = "image/heic"
+GIF = "image/gif"
+
+EXTENSIONS = {PDF: ".pdf", JPEG: ".jpg", PNG: ".png", WEBP: ".webp", HEIC: ".heic", GIF: ".gif"}
+DOCUMENT_TYPES = frozenset({PDF, JPEG, PNG})
+PHOTO_TYPES = frozenset({JPEG, PNG, HEIC, WEBP})
+
+CHUNK_SIZE = 64 * 1024
+MAX_KEY_LENGTH = 512
+_KEY = re.compile(r"[A-Za-z0-9._/-]+")
+_EXTENSION = re.compile(r"(\.[A-Za-z0-9]{1,10})?")
+_LABELS = {PDF: "PDF", JPEG: "JPG", PNG: "PNG", HEIC: "HEIC", WEBP: "WebP", GIF: "GIF"}
+_HEIC_BRANDS = {b"heic", b"heix", b"mif1"}
+_S3_MISSING = {"NoSuchKey", "404", "NotFound"}
+
+UNREADABLE_PDF = "The selected file is not a readable PDF"
+PROTECTED_PDF = "The selected file is password protected"
+
+
+class StorageError(Exception):
+    """The storage backend failed."""
+
+
+class MissingObject(StorageError, KeyError):
+    """No object is stored under the key."""
+
+
+class UploadRefused(ValueError):
+    """An upload failed a check; the message is fit to show the person who uploaded it."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def validate_key(key: str) -> str:
+    """Return `key` if it is a safe relative key, else raise ValueError.
+
+    Segments are non-empty, use only [A-Za-z0-9._-] and never start with a dot, so no key can be
+    absolute, climb out with `..`, or collide with the local backend's hidden temporary files.
+    """
+    if not isinstance(key, str) or not key or len(key) > MAX_KEY_LENGTH:
+        raise ValueError(f"invalid storage key: {key!r}")
+    if not _KEY.fullmatch(key):
+        raise ValueError(f"invalid storage key: {key!r}")
+    if any(not segment or segment.startswith(".") for segment in key.split("/")):
+        raise ValueError(f"invalid storage key: {key!r}")
+    return key
+
+
+def new_key(prefix: str, extension: str) -> str:
+    """An unguessable key under `prefix`, such as providers/12/compliance/<32 hex digits>.pdf."""
+    validate_key(prefix)
+    if not _EXTENSION.fullmatch(extension):
+        raise ValueError(f"invalid extension: {extension!r}")
+    return validate_key(f"{prefix}/{uuid4().hex}{extension.lower()}")
+
+
+def attachment_disposition(filename: str) -> str:
+    """A Content-Disposition value that makes browsers save the download as `filename`."""
+    name = filename.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if ch.isprintable()).strip()[:200] or "download"
+    fallback = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    fallback = re.sub(r"[^A-Za-z0-9._() -]", "_", fallback).strip() or "download"
+    header = f'attachment; filename="{fallback}"'
+    if fallback != name:
+        header += f"; filename*=UTF-8''{quote(name, safe='')}"
+    return header
+
+
+class Stream:
+    """The byte chunks of one stored object; close() releases its file or connection."""
+
+    def __init__(self, chunks: Iterator[bytes], close: Callable[[], None]) -> None:
+        self._chunks = chunks
+        self._close = close
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self._chunks
+
+    def close(self) -> None:
+        self._close()
+
+    def __enter__(self) -> Stream:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class Storage(ABC):
+    """Objects stored by key; a missing key raises MissingObject, a bad key ValueError."""
+
+    @abstractmethod
+    def put(self, key: str, data: bytes, content_type: str) -> None: ...
+
+    @abstractmethod
+    def get(self, key: str) -> bytes: ...
+
+    @abstractmethod
+    def open_stream(self, key: str) -> Stream: ...
+
+    @abstractmethod
+    def delete(self, key: str) -> None: ...
+
+    @abstractmethod
+    def exists(self, key: str) -> bool: ...
+
+    @abstractmethod
+    def size(self, key: str) -> int: ...
+
+    @abstractmethod
+    def download_url(
+        self, key: str, filename: str, content_type: str, expires: int = 300
+    ) -> str | None:
+        """A short-lived URL the browser can fetch directly, or None to stream through the app."""
+
+
+class LocalStorage(Storage):
+    """Files under a root folder, written atomically and readable by the portal's user only."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root).resolve()
+
+    def _path(self, key: str) -> Path:
+        path = self.root.joinpath(*validate_key(key).split("/"))
+        if not path.resolve().is_relative_to(self.root):
+            raise ValueError(f"storage key leaves the storage folder: {key!r}")
+        return path
+
+    def put(self, key: str, data: bytes, content_type: str) -> None:
+        path = self._path(key)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".upload-", suffix=".tmp")
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(data)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                os.replace(temporary, path)
+            except BaseException:
+                Path(temporary).unlink(missing_ok=True)
+                raise
+        except OSError as error:
+            raise StorageError(f"could not store {key!r}: {error}") from error
+
+    def get(self, key: str) -> bytes:
+        try:
+            return self._path(key).read_bytes()
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as error:
+            raise MissingObject(key) from error
+
+    def open_stream(self, key: str) -> Stream:
+        try:
+            handle = self._path(key).open("rb")
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as error:
+            raise MissingObject(key) from error
+        return Stream(iter(lambda: handle.read(CHUNK_SIZE), b""), handle.close)
+
+    def delete(self, key: str) -> None:
+        path = self._path(key)
+        if path.is_file():
+            path.unlink(missing_ok=True)
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def size(self, key: str) -> int:
+        path = self._path(key)
+        if not path.is_file():
+            raise MissingObject(key)
+        return path.stat().st_size
+
+    def download_url(
+        self, key: str, filename: str, content_type: str, expires: int = 300
+    ) -> str | None:
+        self._path(key)
+        return None
+
+
+class S3Storage(Storage):
+    """Private, encrypted objects in an S3 bucket (or any S3-compatible service)."""
+
+    def __init__(
+        self,
+        bucket: str,
+        region: str,
+        endpoint_url: str | None = None,
+        access_key: str | None = None,
+        secret_key: str | None = None,
+        prefix: str = "",
+    ) -> None:
+        if not bucket:
+            raise ValueError("an S3 bucket name is required")
+        self.bucket = bucket
+        self.prefix = validate_key(prefix.strip("/")) if prefix.strip("/") else ""
+        # Without keys boto3 falls back to its usual chain (instance role, environment).
+        session = boto3.session.Session(
+            aws_access_key_id=access_key or None,
+            aws_secret_access_key=secret_key or None,
+            region_name=region,
+        )
+        self.client = session.client(
+            "s3",
+            endpoint_url=endpoint_url or None,
+            config=Config(
+                signature_version="s3v4",
+                connect_timeout=5,
+                read_timeout=30,
+                retries={"max_attempts": 3, "mode": "standard"},
+            ),
+        )
+
+    def _key(self, key: str) -> str:
+        validate_key(key)
+        return f"{self.prefix}/{key}" if self.prefix else key
+
+    def _call(self, key: str, operation: str, **params: Any) -> dict:
+        try:
+            return getattr(self.client, operation)(Bucket=self.bucket, Key=self._key(key), **params)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in _S3_MISSING:
+                raise MissingObject(key) from error
+            raise StorageError(f"S3 {operation} failed for {key!r}: {error}") from error
+        except BotoCoreError as error:
+            raise StorageError(f"S3 {operation} failed for {key!r}: {error}") from error
+
+    def put(self, key: str, data: bytes, content_type: str) -> None:
+        self._call(
+            key, "put_object", Body=data, ContentType=content_type, ServerSideEncryption="AES256"
+        )
+
+    def get(self, key: str) -> bytes:
+        body = self._call(key, "get_object")["Body"]
+        with body:
+            return body.read()
+
+    def open_stream(self, key: str) -> Stream:
+        body = self._call(key, "get_object")["Body"]
+        return Stream(body.iter_chunks(CHUNK_SIZE), body.close)
+
+    def delete(self, key: str) -> None:
+        with suppress(MissingObject):
+            self._call(key, "delete_object")
+
+    def exists(self, key: str) -> bool:
+        try:
+            self._call(key, "head_object")
+        except MissingObject:
+            return False
+        return True
+
+    def size(self, key: str) -> int:
+        return int(self._call(key, "head_object")["ContentLength"])
+
+    def download_url(
+        self, key: str, filename: str, content_type: str, expires: int = 300
+    ) -> str | None:
+        params = {
+            "Bucket": self.bucket,
+            "Key": self._key(key),
+            "ResponseContentDisposition": attachment_disposition(filename),
+            "ResponseContentType": content_type,
+        }
+        return self.client.generate_presigned_url("get_object", Params=params, ExpiresIn=expires)
+
+
+@contextmanager
+def stored(storage: Storage, key: str, data: bytes, content_type: str) -> Iterator[str]:
+    """Put the object, and delete it again if the block raises, so no object is left orphaned."""
+    storage.put(key, data, content_type)
+    try:
+        yield key
+    except BaseException:
+        try:
+            storage.delete(key)
+        except Exception:
+            log.exception("could not delete orphaned upload %r", key)
+        raise
+
+
+def sniff(data: bytes) -> str | None:
+    """The MIME type that the leading bytes show, for the types the portal accepts, else None."""
+    if data.startswith(b"%PDF-"):
+        return PDF
+    if data.startswith(b"\xff\xd8\xff"):
+        return JPEG
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return PNG
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return WEBP
+    if data[4:8] == b"ftyp" and data[8:12] in _HEIC_BRANDS:
+        return HEIC
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return GIF
+    return None
+
+
+def check_upload(data: bytes, filename: str, allowed: set[str], max_bytes: int) -> str:
+    """The content type of an acceptable upload, judged from its bytes (the filename is never
+    trusted); otherwise UploadRefused with a message for the person who uploaded it."""
+    try:
+        if not data:
+            raise UploadRefused("The selected file is empty")
+        if len(data) > max_bytes:
+            raise UploadRefused(f"The selected file must be smaller than {_size_text(max_bytes)}")
+        content_type = sniff(data)
+        if content_type not in allowed:
+            raise UploadRefused(f"The selected file must be {_describe(allowed)}")
+        if content_type == PDF:
+            _check_pdf(data)
+    except UploadRefused as refusal:
+        log.info("upload refused: %s (filename %r, %d bytes)", refusal, filename, len(data))
+        raise
+    return content_type
+
+
+def _check_pdf(data: bytes) -> None:
+    if b"%%EOF" not in data[-1024:]:
+        raise UploadRefused(UNREADABLE_PDF)
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise UploadRefused(PROTECTED_PDF)
+        pages = len(reader.pages)
+    except UploadRefused:
+        raise
+    except Exception as error:  # pypdf raises many kinds of error on damaged or hostile files
+        raise UploadRefused(UNREADABLE_PDF) from error
+    if pages < 1:
+        raise UploadRefused(UNREADABLE_PDF)
+
+
+def _describe(allowed: set[str]) -> str:
+    labels = [label for content_type, label in _LABELS.items() if content_type in allowed]
+    if not labels:
+        return "a supported type"
+    if len(labels) == 1:
+        return f"a {labels[0]}"
+    return f"a {', '.join(labels[:-1])} or {labels[-1]}"
+
+
+def _size_text(max_bytes: int) -> str:
+    for unit, scale in (("MB", 1024 * 1024), ("KB", 1024)):
+        if max_bytes >= scale:
+            return f"{math.floor(max_bytes / scale * 10) / 10:g} {unit}"
+    return f"{max_bytes} bytes"
+
+
+def from_config(config: Mapping[str, Any], instance_path: str) -> Storage:
+    """The backend that the configuration names."""
+    backend = config.get("STORAGE_BACKEND") or "local"
+    if backend == "local":
+        root = config.get("STORAGE_LOCAL_ROOT") or Path(instance_path) / "uploads"
+        return LocalStorage(Path(root))
+    if backend == "s3":
+        if not config.get("S3_BUCKET"):
+            raise RuntimeError("S3_BUCKET must be set when STORAGE_BACKEND is s3")
+        return S3Storage(
+            bucket=config["S3_BUCKET"],
+            region=config.get("S3_REGION") or "eu-west-2",
+            endpoint_url=config.get("S3_ENDPOINT_URL"),
+            access_key=config.get("S3_ACCESS_KEY_ID"),
+            secret_key=config.get("S3_SECRET_ACCESS_KEY"),
+            prefix=config.get("S3_PREFIX") or "",
+        )
+    raise RuntimeError(f"STORAGE_BACKEND must be 'local' or 's3', not {backend!r}")
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["storage"] = from_config(app.config, app.instance_path)
+
+
+def get_storage() -> Storage:
+    """The current app's storage backend."""
+    try:
+        return current_app.extensions["storage"]
+    except KeyError:
+        raise RuntimeError("storage.init_app(app) has not been called") from None
