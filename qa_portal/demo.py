@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import String, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from qa_portal import audit
+from qa_portal import audit, clock
 from qa_portal.accounts.models import Role, User
 from qa_portal.accounts.services import set_password
 from qa_portal.db import db, utcnow
 from qa_portal.partnerships.models import Partnership, School
 from qa_portal.partnerships.services import load_reference
-from qa_portal.providers.models import Provider
+from qa_portal.providers import services as register
+from qa_portal.providers.compliance import active_kinds, is_required
+from qa_portal.providers.models import (
+    OfstedJudgement,
+    OfstedRegistrationType,
+    Provider,
+    ProviderStatus,
+    VocationalArea,
+)
+from qa_portal.providers.reference import load_register_reference
 
 DEMO_PASSWORD = "demo-portal-2026"  # noqa: S105 (synthetic demo accounts only)
 
@@ -55,11 +64,12 @@ def seed() -> bool:
             "Demo data is only added to a new, empty database."
         )
     load_reference()
+    load_register_reference()
     partnerships = {p.code: p for p in db.session.scalars(select(Partnership))}
     hbep_school = db.session.scalars(
         select(School).join(Partnership).where(Partnership.code == "HBEP").order_by(School.name)
     ).first()
-    provider = Provider(name="Riverside Motor Skills CIC")
+    provider = Provider(name=DEMO_PROVIDERS[0][0])
     db.session.add(provider)
     people = [
         ("admin@example.org", "Priya Admin", Role.ADMIN, "System administrator", {}),
@@ -87,7 +97,195 @@ def seed() -> bool:
         user = User(email=email, name=name, role=role, job_title=title, **affiliation)
         set_password(user, DEMO_PASSWORD)
         db.session.add(user)
+    db.session.flush()
+    _seed_register(partnerships, today=clock.today())
     db.session.add(DemoMarker(version="1"))
     db.session.flush()
     audit.record("demo_seeded", summary="Demo data created")
     return True
+
+
+# (name, vocational areas, partnerships using it, extras, evidence exceptions)
+# Evidence exceptions: kind code -> days until expiry (negative: expired), "missing", "pending"
+# (a renewal awaiting verification) or ("cover", pounds).
+DEMO_PROVIDERS = [
+    (
+        "Riverside Motor Skills CIC",
+        ["Motor vehicle"],
+        ["HBEP", "LIP"],
+        {"transports_pupils": True},
+        {"public_liability": -5},
+    ),
+    ("Charnwood Build Academy", ["Construction"], ["LIP", "MSCIP"], {}, {}),
+    (
+        "Soar Valley Hair and Beauty Studio",
+        ["Hair and beauty"],
+        ["SLIP"],
+        {},
+        {"safeguarding_policy": 20},
+    ),
+    ("Hinckley Horse and Hound Care", ["Animal care"], ["HBEP"], {}, {}),
+    ("Knockout Boxing Club Coalville", ["Boxing and sport"], ["NWLLIP"], {}, {"staff_checks": -40}),
+    ("Melton Kitchen Skills", ["Catering"], ["MSCIP"], {}, {}),
+    (
+        "Bridgeway Tuition Centre",
+        ["Small-group tuition"],
+        ["HBEP", "LIP", "MSCIP", "SLIP"],
+        {
+            "ofsted_registered": True,
+            "ofsted_urn": "EY900101",
+            "ofsted_registration_type": OfstedRegistrationType.INDEPENDENT_SCHOOL,
+            "ofsted_judgement": OfstedJudgement.GOOD,
+        },
+        {},
+    ),
+    (
+        "Ashby Outdoor Adventures",
+        ["Outdoor education"],
+        ["NWLLIP"],
+        {"transports_pupils": True},
+        {"motor_insurance": "missing"},
+    ),
+    ("Wreake Valley Garden Project", ["Horticulture"], ["MSCIP"], {}, {"employers_liability": 30}),
+    ("Fosse Mentoring Partnership", ["Mentoring"], ["SLIP", "HBEP"], {}, {}),
+    ("Lutterworth Auto Academy", ["Motor vehicle"], ["SLIP"], {}, {}),
+    ("Blaby Trades Workshop", ["Construction"], ["SLIP"], {}, {"health_safety_policy": "pending"}),
+    ("Forest Fitness and Boxing", ["Boxing and sport"], ["LIP"], {}, {"risk_assessments": 0}),
+    ("Quorn Catering Kitchen", ["Catering"], ["LIP"], {}, {}),
+    (
+        "Market Bosworth Farm School",
+        ["Animal care", "Horticulture"],
+        ["HBEP", "NWLLIP"],
+        {
+            "ofsted_registered": True,
+            "ofsted_urn": "EY900102",
+            "ofsted_registration_type": OfstedRegistrationType.INDEPENDENT_SCHOOL,
+            "ofsted_judgement": OfstedJudgement.REQUIRES_IMPROVEMENT,
+        },
+        {},
+    ),
+    (
+        "Oadby Learning Hub",
+        ["Small-group tuition", "Mentoring"],
+        ["SLIP"],
+        {"status": ProviderStatus.APPROVED_WITH_CONDITIONS},
+        {},
+    ),
+    (
+        "Shepshed Street Dance and Sport",
+        ["Boxing and sport"],
+        ["NWLLIP"],
+        {"status": ProviderStatus.SUSPENDED},
+        {"employers_liability": ("cover", 2_000_000)},
+    ),
+    ("Loughborough Engine Works", ["Motor vehicle"], ["LIP"], {}, {}),
+    ("Syston Salon Skills", ["Hair and beauty"], ["MSCIP"], {}, {}),
+    ("Ibstock Green Skills", ["Horticulture"], [], {"status": ProviderStatus.CLOSED}, {}),
+]
+
+_STATUS_REASONS = {
+    ProviderStatus.APPROVED_WITH_CONDITIONS: "Approved on condition that a second member of "
+    "staff is DBS checked before September",
+    ProviderStatus.SUSPENDED: "Suspended pending renewal of employer's liability cover",
+    ProviderStatus.CLOSED: "The provider has ceased trading",
+}
+
+
+def _seed_register(partnerships: dict[str, Partnership], today: date) -> None:
+    areas = {a.name: a for a in db.session.scalars(select(VocationalArea))}
+    actor = db.session.scalars(select(User).where(User.email == "staff.hbep@example.org")).one()
+    kinds = active_kinds()
+    for index, (name, area_names, used_by, extras, evidence) in enumerate(DEMO_PROVIDERS):
+        provider = db.session.scalars(select(Provider).where(Provider.name == name)).first()
+        if provider is None:
+            provider = Provider(name=name)
+            db.session.add(provider)
+        _describe(provider, index, extras)
+        provider.vocational_areas = [areas[a] for a in area_names]
+        provider.partnerships = [partnerships[code] for code in used_by]
+        db.session.flush()
+        register.change_status(
+            actor,
+            provider,
+            ProviderStatus.APPROVED,
+            "Approved after the annual QA visit",
+            today - timedelta(days=400 + index),
+        ) if provider.status is not ProviderStatus.APPROVED else None
+        status = extras.get("status")
+        if status:
+            provider.status = ProviderStatus.APPROVED
+            register.change_status(
+                actor, provider, status, _STATUS_REASONS[status], today - timedelta(days=10 + index)
+            )
+        for kind in kinds:
+            if is_required(kind, provider):
+                _evidence(actor, provider, kind, evidence.get(kind.code), index, today)
+
+
+def _describe(provider: Provider, index: int, extras: dict) -> None:
+    slug = "".join(ch for ch in provider.name.lower() if ch.isalnum())[:20]
+    provider.address = f"Unit {index + 3}, Example Business Park, Leicestershire"
+    provider.postcode = f"LE{index % 9 + 1} {index % 9 + 1}ZZ"
+    provider.contact_name = "Centre manager"
+    provider.contact_email = f"office@{slug}.example.org"
+    provider.contact_phone = f"0116 496 0{index:03d}"
+    provider.dsl_name = "Designated safeguarding lead"
+    provider.dsl_email = f"safeguarding@{slug}.example.org"
+    provider.age_from, provider.age_to = 11, 16
+    provider.capacity = 6 + index % 10
+    provider.lebc_check_date = clock.today() - timedelta(days=60 + index * 11)
+    for field, value in extras.items():
+        if field != "status":
+            setattr(provider, field, value)
+
+
+def _evidence(actor: User, provider: Provider, kind, exception, index: int, today: date) -> None:
+    if exception == "missing":
+        return
+    days = 60 + (index * 37 + kind.position * 3) % 300
+    cover = (kind.min_cover_amount or 5_000_000) if kind.needs_cover_amount else None
+    if isinstance(exception, int):
+        days = exception
+    elif isinstance(exception, tuple):
+        cover = exception[1]
+    expiry = today + timedelta(days=days) if kind.expires else None
+    issue = (expiry or today) - timedelta(days=365)
+    evidence = register.Evidence(f"{kind.code[:3].upper()}-{1000 + index}", issue, expiry, cover)
+    register.add_item(
+        actor,
+        provider,
+        kind,
+        evidence,
+        register.Upload(demo_pdf(f"{kind.name}: {provider.name}"), f"{kind.code}.pdf"),
+        max_bytes=10 * 1024 * 1024,
+        verify_now=exception != "pending",
+    )
+    if exception == "pending":  # the verified original it will replace, expiring soon
+        register.add_item(
+            actor,
+            provider,
+            kind,
+            register.Evidence(
+                f"{kind.code[:3].upper()}-{900 + index}",
+                issue - timedelta(days=365),
+                today + timedelta(days=9),
+                cover,
+            ),
+            register.Upload(demo_pdf(f"{kind.name}: {provider.name}"), f"{kind.code}-old.pdf"),
+            max_bytes=10 * 1024 * 1024,
+            verify_now=True,
+        )
+
+
+def demo_pdf(title: str) -> bytes:
+    """A one-page stand-in for a certificate (synthetic: it holds no real document)."""
+    import io
+
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    writer.add_metadata({"/Title": f"Demo document - {title}"})
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()

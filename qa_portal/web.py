@@ -46,8 +46,35 @@ ERRORS = {
 }
 
 
+# (endpoint, label, roles, endpoint prefix that marks the link as the current section)
+NAVIGATION = (
+    ("main.home", "Home", "*", "main.home"),
+    ("partnerships.index", "Partnerships", ("admin", "officer"), "partnerships."),
+    ("partnerships.index", "My partnership", ("staff", "head"), "partnerships."),
+    ("providers.index", "Providers", ("admin", "officer", "staff", "head"), "providers."),
+    ("providers.index", "Your organisation", ("provider",), "providers."),
+    ("providers.expiring", "Expiring", ("admin", "officer", "staff"), "providers.expiring"),
+    ("admin.users", "Users", ("admin",), "admin.user"),
+    ("providers.kinds", "Documents", ("admin",), "providers.kind"),
+    ("admin.audit_log", "Audit log", ("admin",), "admin.audit"),
+    ("admin.outbox_list", "Outbox", ("admin",), "admin.outbox"),
+    ("accounts.account", "Your account", "*", "accounts."),
+)
+
+
+def navigation() -> list[tuple[str, str, bool]]:
+    """The current user's menu: (endpoint, label, is the current section)."""
+    role = current_user.role.value
+    links = [link for link in NAVIGATION if link[2] == "*" or role in link[2]]
+    endpoint = request.endpoint or ""
+    matches = [prefix for *_, prefix in links if endpoint.startswith(prefix)]
+    current = max(matches, key=len, default=None)
+    return [(target, label, prefix == current) for target, label, _, prefix in links]
+
+
 def init_app(app: Flask) -> None:
     app.add_template_global(policy.can, "policy_can")
+    app.add_template_global(navigation)
     app.after_request(_security_headers)
     app.after_request(_deliver_email)
     for code in ERRORS:

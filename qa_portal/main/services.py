@@ -7,9 +7,12 @@ from dataclasses import dataclass
 from flask import url_for
 from sqlalchemy import func, select
 
+from qa_portal import clock, policy
 from qa_portal.accounts.models import AccountToken, Role, TokenPurpose, User
 from qa_portal.db import db, utcnow
 from qa_portal.outbox import OutboxMessage
+from qa_portal.providers.compliance import State, compliance_for
+from qa_portal.providers.services import awaiting_verification
 
 
 @dataclass(frozen=True)
@@ -56,4 +59,52 @@ def _admin_needs(user: User) -> list[Need]:
     ]
 
 
-_BUILDERS = {Role.ADMIN: _admin_needs}
+def _register_needs(user: User) -> list[Need]:
+    providers = db.session.scalars(policy.watched_providers_for(user)).all()
+    assessed = compliance_for(providers, clock.today()).values()
+    expiring = url_for("providers.expiring")
+    return [
+        Need(
+            "providers non-compliant: evidence missing or expired",
+            expiring,
+            sum(1 for a in assessed if a.state is State.NON_COMPLIANT),
+        ),
+        Need(
+            "providers with evidence expiring within 30 days",
+            expiring,
+            sum(1 for a in assessed if a.state is State.DUE_SOON),
+        ),
+        Need(
+            "uploaded documents awaiting your verification",
+            expiring,
+            len(awaiting_verification(providers)) if user.role is not Role.OFFICER else 0,
+        ),
+    ]
+
+
+def _provider_needs(user: User) -> list[Need]:
+    provider = db.session.scalars(policy.providers_for(user)).first()
+    if provider is None:
+        return []
+    assessed = compliance_for([provider], clock.today())[provider.id]
+    page = url_for("providers.detail", provider_id=provider.id)
+    missing_or_expired = [
+        k for k in assessed.problems if k.state is State.NON_COMPLIANT and k.pending is None
+    ]
+    due = [k for k in assessed.problems if k.state is State.DUE_SOON and k.pending is None]
+    return [
+        Need("documents missing or expired: upload them", page, len(missing_or_expired)),
+        Need("documents expiring within 30 days: upload the renewal", page, len(due)),
+    ]
+
+
+def _admin_and_register_needs(user: User) -> list[Need]:
+    return _admin_needs(user) + _register_needs(user)
+
+
+_BUILDERS = {
+    Role.ADMIN: _admin_and_register_needs,
+    Role.OFFICER: _register_needs,
+    Role.STAFF: _register_needs,
+    Role.PROVIDER: _provider_needs,
+}
