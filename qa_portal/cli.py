@@ -20,6 +20,7 @@ def init_app(app: Flask) -> None:
         seed_demo_command,
         send_email_command,
         create_admin_command,
+        send_reminders_command,
     ):
         app.cli.add_command(command)
 

@@ -76,6 +76,7 @@ def app(tmp_path_factory):
         {
             **TEST_CONFIG,
             "SQLALCHEMY_DATABASE_URI": database_url(tmp_path_factory, "TEST_DATABASE_URL"),
+            "STORAGE_LOCAL_ROOT": str(tmp_path_factory.mktemp("uploads")),
         }
     )
     app.test_client_class = RequestIsolatedClient

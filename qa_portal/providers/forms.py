@@ -54,12 +54,14 @@ class GovDateField(DateField):
         super().__init__(label, validators, format="%d %m %Y", **kwargs)
 
     def process_formdata(self, valuelist):
-        if valuelist and not "".join(valuelist).strip():
-            self.data = None
-            self.raw_data = ["", "", ""]
+        if not valuelist or not "".join(valuelist).strip():
+            self.data, self.raw_data = None, ["", "", ""]
             return
+        if len(valuelist) != 3:
+            self.data, self.raw_data = None, ["", "", ""]
+            raise ValueError(f"{self.label.text} must be a real date, like 27 3 2026")
         try:
-            super().process_formdata(valuelist)
+            super().process_formdata([" ".join(part.strip() for part in valuelist)])
         except ValueError as exc:
             raise ValueError(f"{self.label.text} must be a real date, like 27 3 2026") from exc
 
