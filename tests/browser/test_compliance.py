@@ -117,7 +117,7 @@ def test_provider_uploads_a_renewal_and_staff_verify_it(page: Page, new_context,
         reference="PL-2027",
         cover=10_000_000,
     )
-    page.get_by_role("button", name="Upload").click()
+    page.get_by_role("button", name="Upload", exact=True).click()
 
     expect(page.get_by_role("heading", level=1)).to_have_text(OWN_PROVIDER)
     expect(page.locator(".govuk-notification-banner--success")).to_contain_text(
@@ -210,7 +210,7 @@ def test_bad_files_and_dates_are_refused_and_nothing_is_stored(page: Page):
     for (name, data, issued, expires, field_id), message in zip(attempts, messages, strict=True):
         page.get_by_label("Document", exact=True).select_option(label=kind)
         fill_upload(page, name=name, data=data, issued=issued, expires=expires, reference="HS-1")
-        page.get_by_role("button", name="Upload").click()
+        page.get_by_role("button", name="Upload", exact=True).click()
         expect_refused(page, field_id, message)
         expect(page).to_have_title(re.compile(r"^Error: "))
 
