@@ -20,6 +20,7 @@ from qa_portal.providers.models import (
     OfstedRegistrationType,
     Provider,
     ProviderStatus,
+    ProviderStatusChange,
     VocationalArea,
 )
 from qa_portal.providers.reference import load_register_reference
@@ -204,16 +205,18 @@ def _seed_register(partnerships: dict[str, Partnership], today: date) -> None:
         provider.vocational_areas = [areas[a] for a in area_names]
         provider.partnerships = [partnerships[code] for code in used_by]
         db.session.flush()
-        register.change_status(
-            actor,
-            provider,
-            ProviderStatus.APPROVED,
-            "Approved after the annual QA visit",
-            today - timedelta(days=400 + index),
-        ) if provider.status is not ProviderStatus.APPROVED else None
+        provider.status = ProviderStatus.APPROVED
+        db.session.add(
+            ProviderStatusChange(
+                provider=provider,
+                status=ProviderStatus.APPROVED,
+                changed_by_id=actor.id,
+                reason="Approved after the annual QA visit",
+                effective_on=today - timedelta(days=400 + index),
+            )
+        )
         status = extras.get("status")
         if status:
-            provider.status = ProviderStatus.APPROVED
             register.change_status(
                 actor, provider, status, _STATUS_REASONS[status], today - timedelta(days=10 + index)
             )

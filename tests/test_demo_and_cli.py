@@ -95,3 +95,35 @@ def test_demo_data_is_synthetic():
     demo_emails = [email for email, _ in demo.demo_logins()]
     assert all(email.endswith("@example.org") for email in demo_emails)
     assert factories.PASSWORD != demo.DEMO_PASSWORD
+
+
+def test_demo_register_is_realistic(empty_app):
+    from qa_portal import clock
+    from qa_portal.providers.compliance import State, compliance_for
+    from qa_portal.providers.models import Provider
+
+    run_cli(empty_app, ["seed-demo"])
+    with empty_app.app_context():
+        providers = db.session.scalars(select(Provider)).all()
+        assert 15 <= len(providers) <= 25
+        areas = {a.name for p in providers for a in p.vocational_areas}
+        assert {
+            "Motor vehicle",
+            "Construction",
+            "Hair and beauty",
+            "Animal care",
+            "Boxing and sport",
+            "Catering",
+            "Small-group tuition",
+        } <= areas
+        states = {a.state for a in compliance_for(providers, clock.today()).values()}
+        assert states == {State.COMPLIANT, State.DUE_SOON, State.NON_COMPLIANT}
+        assert all(p.status_history for p in providers)
+        demo_provider = (
+            db.session.scalars(select(User).where(User.email == "provider@example.org"))
+            .one()
+            .provider
+        )
+        assert compliance_for([demo_provider], clock.today())[demo_provider.id].state is (
+            State.NON_COMPLIANT
+        )

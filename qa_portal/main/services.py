@@ -17,9 +17,17 @@ from qa_portal.providers.services import awaiting_verification
 
 @dataclass(frozen=True)
 class Need:
-    text: str
+    """A count of things waiting, said in words: `what` is "noun|nouns rest of sentence"."""
+
+    what: str
     href: str
     count: int
+
+    @property
+    def text(self) -> str:
+        noun, _, rest = self.what.partition(" ")
+        one, _, many = noun.partition("|")
+        return f"{one if self.count == 1 else many} {rest}"
 
 
 def needs_for(user: User) -> list[Need]:
@@ -53,9 +61,9 @@ def _admin_needs(user: User) -> list[Need]:
     )
     users = url_for("admin.users", status="invited")
     return [
-        Need("users whose invitation expired before they set a password", users, expired),
-        Need("users invited who have not yet set a password", users, waiting),
-        Need("emails that failed to send", url_for("admin.outbox_list"), unsent),
+        Need("user|users whose invitation expired before they set a password", users, expired),
+        Need("user|users invited who have not yet set a password", users, waiting),
+        Need("email|emails that failed to send", url_for("admin.outbox_list"), unsent),
     ]
 
 
@@ -65,17 +73,17 @@ def _register_needs(user: User) -> list[Need]:
     expiring = url_for("providers.expiring")
     return [
         Need(
-            "providers non-compliant: evidence missing or expired",
+            "provider|providers non-compliant: evidence missing or expired",
             expiring,
             sum(1 for a in assessed if a.state is State.NON_COMPLIANT),
         ),
         Need(
-            "providers with evidence expiring within 30 days",
+            "provider|providers with evidence expiring within 30 days",
             expiring,
             sum(1 for a in assessed if a.state is State.DUE_SOON),
         ),
         Need(
-            "uploaded documents awaiting your verification",
+            "upload|uploads awaiting your verification",
             expiring,
             len(awaiting_verification(providers)) if user.role is not Role.OFFICER else 0,
         ),
@@ -93,8 +101,8 @@ def _provider_needs(user: User) -> list[Need]:
     ]
     due = [k for k in assessed.problems if k.state is State.DUE_SOON and k.pending is None]
     return [
-        Need("documents missing or expired: upload them", page, len(missing_or_expired)),
-        Need("documents expiring within 30 days: upload the renewal", page, len(due)),
+        Need("document|documents missing or expired: upload them", page, len(missing_or_expired)),
+        Need("document|documents expiring within 30 days: upload the renewal", page, len(due)),
     ]
 
 

@@ -152,4 +152,4 @@ def test_admin_home_lists_unaccepted_invitations(admin):
     factories.user("head", password=None)
     db.session.commit()
     page = client.get("/").data.decode()
-    assert "users whose invitation expired before they set a password" in page
+    assert "user whose invitation expired before they set a password" in page

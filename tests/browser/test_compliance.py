@@ -192,11 +192,25 @@ def expect_refused(page: Page, field_id: str, message: str) -> None:
     expect(page.locator(".govuk-notification-banner--success")).to_have_count(0)
 
 
-def test_bad_files_and_dates_are_refused_and_nothing_is_stored(page: Page):
+def stored_documents(tmp_path_factory, provider_path: str) -> set[Path]:
+    """The files in the live server's storage folder (see conftest) for one provider."""
+    base = tmp_path_factory.getbasetemp()
+    roots = [p for p in base.glob("browser-server[0-9]*/uploads") if not p.parent.is_symlink()]
+    assert len(roots) == 1, roots
+    folder = roots[0].joinpath(provider_path.strip("/"), "compliance")
+    assert folder.is_dir(), folder  # the demo documents are there
+    return set(folder.iterdir())
+
+
+def test_bad_files_and_dates_are_refused_and_nothing_is_stored(
+    page: Page, live_server: str, tmp_path_factory
+):
     today = clock.today()
     kind = "Health and safety policy"
     sign_in(page, PROVIDER_USER)
     open_own_entry(page)
+    own_entry = page.url.removeprefix(live_server)
+    files_before = stored_documents(tmp_path_factory, own_entry)
     expect(page.locator("[data-kind=health_safety_policy] [data-awaiting]")).to_have_count(0)
     page.get_by_role("link", name="Upload a document", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Upload a document")
@@ -217,6 +231,7 @@ def test_bad_files_and_dates_are_refused_and_nothing_is_stored(page: Page):
     open_own_entry(page)
     expect(page.locator("[data-kind=health_safety_policy] [data-awaiting]")).to_have_count(0)
     expect(page.locator("[data-kind=health_safety_policy]")).not_to_contain_text("HS-1")
+    assert stored_documents(tmp_path_factory, own_entry) == files_before
 
 
 def test_a_provider_user_cannot_reach_another_provider(page: Page, new_context, live_server: str):

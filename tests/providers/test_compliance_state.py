@@ -127,7 +127,7 @@ def test_staff_see_the_providers_their_partnership_uses(fixed_clock, login):
     assert ours.name in page and theirs.name not in page
     assert theirs.name in client.get("/compliance/expiring?scope=all").data.decode()
     home = client.get("/").data.decode()
-    assert "providers with evidence expiring within 30 days" in home
+    assert "provider with evidence expiring within 30 days" in home
 
 
 def test_badge_shows_on_the_register_list(fixed_clock, login):
