@@ -61,6 +61,22 @@ WATCHERS = (Role.ADMIN, Role.OFFICER, Role.STAFF)
 EDITORS = (Role.ADMIN, Role.STAFF)
 
 
+FAILED = object()
+
+
+def _apply(form, action):
+    """Run one service call and commit; when a rule is broken, roll back and show the message
+    next to its field. Returns the call's result, or FAILED."""
+    try:
+        result = action()
+    except services.RegisterError as exc:
+        db.session.rollback()
+        _errors_to(form, exc)
+        return FAILED
+    db.session.commit()
+    return result
+
+
 def _errors_to(form, exc: services.RegisterError) -> None:
     field = getattr(form, exc.field, None) or next(iter(form))
     field.errors = [*field.errors, str(exc)] if isinstance(field.errors, list) else [str(exc)]
@@ -152,18 +168,20 @@ def _chosen_areas(form: ProviderForm) -> list[VocationalArea]:
 def new():
     form = ProviderForm()
     _area_choices(form)
-    if form.validate_on_submit():
-        try:
-            provider = services.create_provider(
-                current_user, _provider_fields(form), _chosen_areas(form)
+    if (
+        form.validate_on_submit()
+        and (
+            provider := _apply(
+                form,
+                lambda: services.create_provider(
+                    current_user, _provider_fields(form), _chosen_areas(form)
+                ),
             )
-        except services.RegisterError as exc:
-            db.session.rollback()
-            _errors_to(form, exc)
-        else:
-            db.session.commit()
-            flash(f"{provider.name} added to the register.", "success")
-            return redirect(url_for("providers.detail", provider_id=provider.id))
+        )
+        is not FAILED
+    ):
+        flash(f"{provider.name} added to the register.", "success")
+        return redirect(url_for("providers.detail", provider_id=provider.id))
     return render_template("providers/form.html", form=form, provider=None)
 
 
@@ -199,15 +217,11 @@ def edit(provider_id: int):
             if full
             else {name: (getattr(form, name).data or "") for name in CONTACT_FIELDS}
         )
-        try:
-            services.update_provider(
-                current_user, provider, fields, _chosen_areas(form) if full else None
-            )
-        except services.RegisterError as exc:
-            db.session.rollback()
-            _errors_to(form, exc)
-        else:
-            db.session.commit()
+        areas = _chosen_areas(form) if full else None
+        if (
+            _apply(form, lambda: services.update_provider(current_user, provider, fields, areas))
+            is not FAILED
+        ):
             flash("Changes saved.", "success")
             return redirect(url_for("providers.detail", provider_id=provider.id))
     return render_template("providers/form.html", form=form, provider=provider, full=full)
@@ -219,22 +233,22 @@ def change_status(provider_id: int):
     provider = policy.get_or_404(policy.providers_for(current_user), id=provider_id)
     policy.require(current_user, "change_status", provider)
     form = StatusForm()
-    if form.validate_on_submit():
-        try:
-            services.change_status(
+    if (
+        form.validate_on_submit()
+        and _apply(
+            form,
+            lambda: services.change_status(
                 current_user,
                 provider,
                 ProviderStatus(form.status.data),
                 form.reason.data,
                 form.effective_on.data,
-            )
-        except services.RegisterError as exc:
-            db.session.rollback()
-            _errors_to(form, exc)
-        else:
-            db.session.commit()
-            flash(f"{provider.name} is now {provider.status.label.lower()}.", "success")
-            return redirect(url_for("providers.detail", provider_id=provider.id))
+            ),
+        )
+        is not FAILED
+    ):
+        flash(f"{provider.name} is now {provider.status.label.lower()}.", "success")
+        return redirect(url_for("providers.detail", provider_id=provider.id))
     return render_template(
         "providers/detail.html",
         provider=provider,
@@ -288,21 +302,22 @@ def _store_upload(form: UploadForm, provider: Provider, kind: ComplianceKind):
         form.cover_amount.data,
         form.notes.data or "",
     )
-    try:
-        item = services.add_item(
+    upload = services.Upload(document.read(), document.filename or "")
+    verify_now = bool(getattr(form, "verify_now", None) and form.verify_now.data)
+    item = _apply(
+        form,
+        lambda: services.add_item(
             current_user,
             provider,
             kind,
             evidence,
-            services.Upload(document.read(), document.filename or ""),
+            upload,
             max_bytes=current_app.config["UPLOAD_MAX_BYTES"],
-            verify_now=bool(getattr(form, "verify_now", None) and form.verify_now.data),
-        )
-    except services.RegisterError as exc:
-        db.session.rollback()
-        _errors_to(form, exc)
+            verify_now=verify_now,
+        ),
+    )
+    if item is FAILED:
         return None
-    db.session.commit()
     flash(
         f"{kind.name} uploaded."
         + ("" if item.verified_at else " It will count once partnership staff verify it."),
@@ -326,21 +341,21 @@ def item(provider_id: int, item_id: int):
     form = VerifyForm()
     if request.method == "POST":
         policy.require(current_user, "verify", provider)
-        if form.validate_on_submit():
-            try:
-                services.verify_item(
+        if (
+            form.validate_on_submit()
+            and _apply(
+                form,
+                lambda: services.verify_item(
                     current_user,
                     item,
                     approve=form.decision.data == "verify",
                     note=form.note.data or "",
-                )
-            except services.RegisterError as exc:
-                db.session.rollback()
-                _errors_to(form, exc)
-            else:
-                db.session.commit()
-                flash(f"{item.kind.name} {item.status.label.lower()}.", "success")
-                return redirect(url_for("providers.detail", provider_id=provider.id))
+                ),
+            )
+            is not FAILED
+        ):
+            flash(f"{item.kind.name} {item.status.label.lower()}.", "success")
+            return redirect(url_for("providers.detail", provider_id=provider.id))
     return render_template(
         "providers/item.html",
         provider=provider,
@@ -405,6 +420,19 @@ def kinds():
     return render_template("providers/kinds.html", page=paginate(stmt, per_page=100))
 
 
+KIND_FIELDS = (
+    "name",
+    "code",
+    "guidance",
+    "requirement",
+    "expires",
+    "needs_cover_amount",
+    "min_cover_amount",
+    "position",
+    "active",
+)
+
+
 @bp.route("/admin/compliance-kinds/new", methods=["GET", "POST"])
 @bp.route("/admin/compliance-kinds/<int:kind_id>/edit", methods=["GET", "POST"])
 @policy.role_required(Role.ADMIN)
@@ -412,30 +440,9 @@ def edit_kind(kind_id: int | None = None):
     kind = db.get_or_404(ComplianceKind, kind_id) if kind_id else None
     form = ComplianceKindForm(obj=kind)
     if form.validate_on_submit():
-        try:
-            kind = services.save_kind(
-                current_user,
-                kind,
-                {
-                    name: getattr(form, name).data
-                    for name in (
-                        "name",
-                        "code",
-                        "guidance",
-                        "requirement",
-                        "expires",
-                        "needs_cover_amount",
-                        "min_cover_amount",
-                        "position",
-                        "active",
-                    )
-                },
-            )
-        except services.RegisterError as exc:
-            db.session.rollback()
-            _errors_to(form, exc)
-        else:
-            db.session.commit()
-            flash(f"{kind.name} saved.", "success")
+        fields = {name: getattr(form, name).data for name in KIND_FIELDS}
+        saved = _apply(form, lambda: services.save_kind(current_user, kind, fields))
+        if saved is not FAILED:
+            flash(f"{saved.name} saved.", "success")
             return redirect(url_for("providers.kinds"))
     return render_template("providers/kind_form.html", form=form, kind=kind)
