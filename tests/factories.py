@@ -119,6 +119,7 @@ def item(
         document_name="certificate.pdf",
         document_type="application/pdf",
         document_size=100,
+        document_sha256=f"{next(_counter):064d}",
         status=status or ItemStatus.VERIFIED,
         **fields,
     )

@@ -70,6 +70,7 @@ def upgrade():
     sa.Column('document_name', sa.String(length=255), nullable=False),
     sa.Column('document_type', sa.String(length=100), nullable=False),
     sa.Column('document_size', sa.Integer(), nullable=False),
+    sa.Column('document_sha256', sa.String(length=64), nullable=False),
     sa.Column('uploaded_by_id', sa.Integer(), nullable=True),
     sa.Column('status', sa.Enum('awaiting_verification', 'verified', 'rejected', 'superseded', name='item_status', native_enum=False, create_constraint=True, length=32), nullable=False),
     sa.Column('verified_by_id', sa.Integer(), nullable=True),

@@ -239,6 +239,7 @@ class ComplianceItem(TimestampMixin, db.Model):
     document_name: Mapped[str] = mapped_column(String(255))
     document_type: Mapped[str] = mapped_column(String(100))
     document_size: Mapped[int]
+    document_sha256: Mapped[str] = mapped_column(String(64))
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     status: Mapped[ItemStatus] = mapped_column(
         enum_column(ItemStatus, "item_status"), default=ItemStatus.AWAITING_VERIFICATION

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -214,8 +215,20 @@ def add_item(
     max_bytes: int,
     verify_now: bool = False,
 ) -> ComplianceItem:
-    """Store the document and its record together: neither exists without the other."""
+    """Store the document and its record together: neither exists without the other. The same
+    file sent again for the same provider and kind (a retried submission) is stored once."""
     check_evidence(kind, evidence)
+    digest = hashlib.sha256(upload.data).hexdigest()
+    repeat = db.session.scalars(
+        select(ComplianceItem).where(
+            ComplianceItem.provider_id == provider.id,
+            ComplianceItem.kind_id == kind.id,
+            ComplianceItem.document_sha256 == digest,
+            ComplianceItem.status.in_((ItemStatus.AWAITING_VERIFICATION, ItemStatus.VERIFIED)),
+        )
+    ).first()
+    if repeat is not None:
+        return repeat
     try:
         content_type = storage.check_upload(upload.data, upload.filename, DOCUMENT_TYPES, max_bytes)
     except storage.UploadRefused as exc:
@@ -234,6 +247,7 @@ def add_item(
             document_name=_safe_filename(upload.filename, EXTENSIONS[content_type]),
             document_type=content_type,
             document_size=len(upload.data),
+            document_sha256=digest,
             uploaded_by_id=actor.id,
         )
         db.session.add(item)

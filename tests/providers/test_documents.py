@@ -200,3 +200,17 @@ def test_head_sees_states_but_not_documents(login):
     page = client.get(f"/providers/{provider.id}").data.decode()
     assert "Compliant" in page and "/document" not in page
     assert client.get(f"/providers/{provider.id}/compliance/{item.id}/document").status_code == 403
+
+
+def test_a_retried_upload_is_stored_once(app, provider_user):
+    provider, client = provider_user
+    before_files, before_items = len(stored_files(app)), item_count()
+    pdf = factories.pdf_bytes("Retry")
+    for _ in range(3):
+        response = client.post(
+            f"/providers/{provider.id}/compliance/new",
+            data=upload_form(data=pdf),
+            content_type="multipart/form-data",
+        )
+        assert response.status_code == 302
+    assert (len(stored_files(app)), item_count()) == (before_files + 1, before_items + 1)
