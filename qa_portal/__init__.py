@@ -66,9 +66,10 @@ def create_app(test_config: dict | None = None) -> Flask:
 def _register_blueprints(app: Flask) -> None:
     from qa_portal.accounts.views import bp as accounts_bp
     from qa_portal.admin.views import bp as admin_bp
+    from qa_portal.frameworks.views import bp as frameworks_bp
     from qa_portal.main.views import bp as main_bp
     from qa_portal.partnerships.views import bp as partnerships_bp
     from qa_portal.providers.views import bp as providers_bp
 
-    for blueprint in (main_bp, accounts_bp, partnerships_bp, providers_bp, admin_bp):
+    for blueprint in (main_bp, accounts_bp, partnerships_bp, providers_bp, frameworks_bp, admin_bp):
         app.register_blueprint(blueprint)

@@ -9,6 +9,7 @@ from qa_portal import clock, demo, outbox
 from qa_portal.accounts import services as accounts
 from qa_portal.accounts.models import Role
 from qa_portal.db import db
+from qa_portal.frameworks.services import load_default_framework
 from qa_portal.partnerships.services import load_reference
 from qa_portal.providers import services as providers
 from qa_portal.providers.reference import load_register_reference
@@ -30,6 +31,7 @@ def load_reference_command() -> None:
     """Load partnerships and schools, vocational areas and the default compliance documents."""
     partnerships, schools = load_reference()
     areas, kinds = load_register_reference()
+    load_default_framework()
     db.session.commit()
     click.echo(
         f"Added {partnerships} partnerships, {schools} schools, {areas} vocational areas "

@@ -11,6 +11,7 @@ from qa_portal import audit, clock
 from qa_portal.accounts.models import Role, User
 from qa_portal.accounts.services import set_password
 from qa_portal.db import db, utcnow
+from qa_portal.frameworks.services import load_default_framework
 from qa_portal.partnerships.models import Partnership, School
 from qa_portal.partnerships.services import load_reference
 from qa_portal.providers import services as register
@@ -66,6 +67,7 @@ def seed() -> bool:
         )
     load_reference()
     load_register_reference()
+    load_default_framework()
     partnerships = {p.code: p for p in db.session.scalars(select(Partnership))}
     hbep_school = db.session.scalars(
         select(School).join(Partnership).where(Partnership.code == "HBEP").order_by(School.name)

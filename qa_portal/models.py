@@ -3,6 +3,7 @@
 from qa_portal.accounts.models import AccountToken, SignInFailure, User, UserSession
 from qa_portal.audit import AuditEvent
 from qa_portal.demo import DemoMarker
+from qa_portal.frameworks.models import Criterion, Framework, FrameworkArea
 from qa_portal.outbox import OutboxMessage
 from qa_portal.partnerships.models import Partnership, School
 from qa_portal.providers.models import (
@@ -19,7 +20,10 @@ __all__ = [
     "AuditEvent",
     "ComplianceItem",
     "ComplianceKind",
+    "Criterion",
     "DemoMarker",
+    "Framework",
+    "FrameworkArea",
     "OutboxMessage",
     "Partnership",
     "Provider",

@@ -16,6 +16,7 @@ from sqlalchemy import Select, false, select
 
 from qa_portal.accounts.models import Role, User
 from qa_portal.db import db
+from qa_portal.frameworks.models import Framework, FrameworkStatus
 from qa_portal.partnerships.models import Partnership, School
 from qa_portal.providers.models import (
     ComplianceItem,
@@ -97,6 +98,14 @@ def compliance_items_for(user: User) -> Select[tuple[ComplianceItem]]:
     return stmt.where(ComplianceItem.provider_id.in_(in_scope))
 
 
+def frameworks_for(user: User) -> Select[tuple[Framework]]:
+    """Published versions for everyone; drafts for admins only."""
+    stmt = select(Framework).order_by(Framework.version.desc())
+    if user.role is Role.ADMIN:
+        return stmt
+    return stmt.where(Framework.status == FrameworkStatus.PUBLISHED)
+
+
 def users_for(user: User) -> Select[tuple[User]]:
     stmt = select(User).order_by(User.name)
     if user.role is Role.ADMIN:
@@ -138,6 +147,9 @@ _RULES = {
     ("Partnership", "edit"): _roles(Role.ADMIN),
     ("School", "edit"): _roles(Role.ADMIN),
     ("User", "edit"): _roles(Role.ADMIN),
+    ("Framework", "edit"): lambda user, framework: (
+        user.role is Role.ADMIN and framework.is_editable
+    ),
     ("Provider", "edit"): _roles(Role.ADMIN, Role.STAFF),
     ("Provider", "change_status"): _roles(Role.ADMIN, Role.STAFF),
     ("Provider", "set_usage"): _roles(Role.STAFF),

@@ -54,6 +54,7 @@ NAVIGATION = (
     ("providers.index", "Providers", ("admin", "officer", "staff", "head"), "providers."),
     ("providers.index", "Your organisation", ("provider",), "providers."),
     ("providers.expiring", "Expiring", ("admin", "officer", "staff"), "providers.expiring"),
+    ("frameworks.index", "QA framework", "*", "frameworks."),
     ("admin.users", "Users", ("admin",), "admin.user"),
     ("providers.kinds", "Documents", ("admin",), "providers.kind"),
     ("admin.audit_log", "Audit log", ("admin",), "admin.audit"),

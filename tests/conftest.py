@@ -16,6 +16,7 @@ from sqlalchemy import event, text
 from qa_portal import create_app
 from qa_portal.accounts.models import Role
 from qa_portal.db import db
+from qa_portal.frameworks.services import load_default_framework
 from qa_portal.partnerships.services import load_reference
 from qa_portal.providers.reference import load_register_reference
 from tests import factories
@@ -84,6 +85,7 @@ def app(tmp_path_factory):
     with app.app_context():
         load_reference()
         load_register_reference()
+        load_default_framework()
         db.session.commit()
         if not is_postgres(app):
             _sqlite_savepoints(db.engine)

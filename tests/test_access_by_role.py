@@ -14,6 +14,7 @@ import pytest
 from qa_portal import outbox
 from qa_portal.accounts.models import Role
 from qa_portal.db import db
+from qa_portal.frameworks import services as frameworks
 from tests import factories
 
 ANON = "anonymous"
@@ -210,6 +211,61 @@ CASES = [
         note="another provider",
     ),
     Case("providers.expiring", lambda r: "/compliance/expiring", ("admin", "officer", "staff")),
+    Case("frameworks.index", lambda r: "/frameworks", EVERYONE),
+    Case("frameworks.detail", lambda r: f"/frameworks/{r['framework'].id}", EVERYONE),
+    Case(
+        "frameworks.detail",
+        lambda r: f"/frameworks/{r['draft'].id}",
+        EVERYONE,
+        out_of_scope=("officer", "staff", "head", "provider"),
+        note="draft",
+    ),
+    Case(
+        "frameworks.draft",
+        lambda r: f"/frameworks/{r['framework'].id}/draft",
+        ("admin",),
+        ok=302,
+        method="POST",
+        note="refused while a draft exists",
+    ),
+    Case(
+        "frameworks.edit_criterion",
+        lambda r: f"/frameworks/{r['draft'].id}/criteria/{r['draft'].areas[0].criteria[0].id}",
+        ("admin",),
+    ),
+    Case(
+        "frameworks.edit_criterion",
+        lambda r: (
+            f"/frameworks/{r['framework'].id}/criteria/{r['framework'].areas[0].criteria[0].id}"
+        ),
+        ("admin",),
+        ok=403,
+        note="published",
+    ),
+    Case(
+        "frameworks.new_criterion",
+        lambda r: f"/frameworks/{r['draft'].id}/areas/{r['draft'].areas[0].id}/criteria/new",
+        ("admin",),
+    ),
+    Case(
+        "frameworks.remove_criterion",
+        lambda r: (
+            f"/frameworks/{r['framework'].id}/criteria/"
+            f"{r['framework'].areas[0].criteria[0].id}/remove"
+        ),
+        ("admin",),
+        ok=403,
+        method="POST",
+        note="published",
+    ),
+    Case(
+        "frameworks.publish",
+        lambda r: f"/frameworks/{r['framework'].id}/publish",
+        ("admin",),
+        ok=403,
+        method="POST",
+        note="already published",
+    ),
     Case("providers.kinds", lambda r: "/admin/compliance-kinds", ("admin",)),
     Case("providers.edit_kind", lambda r: "/admin/compliance-kinds/new", ("admin",)),
     Case(
@@ -228,8 +284,12 @@ def records():
     own, other_provider = factories.provider(), factories.provider()
     item = factories.item(own, "public_liability", stored=True)
     other_item = factories.item(other_provider, "public_liability", stored=True)
+    framework = frameworks.current_framework()
+    draft = frameworks.new_draft(factories.user("admin"), framework)
     db.session.commit()
     return {
+        "framework": framework,
+        "draft": draft,
         "schools": schools,
         "other": other,
         "message": message,

@@ -1,0 +1,1 @@
+"""The county QA framework: versioned areas and criteria with a descriptor per rating level."""
