@@ -70,6 +70,15 @@ def _register_blueprints(app: Flask) -> None:
     from qa_portal.main.views import bp as main_bp
     from qa_portal.partnerships.views import bp as partnerships_bp
     from qa_portal.providers.views import bp as providers_bp
+    from qa_portal.visits.views import bp as visits_bp
 
-    for blueprint in (main_bp, accounts_bp, partnerships_bp, providers_bp, frameworks_bp, admin_bp):
+    for blueprint in (
+        main_bp,
+        accounts_bp,
+        partnerships_bp,
+        providers_bp,
+        visits_bp,
+        frameworks_bp,
+        admin_bp,
+    ):
         app.register_blueprint(blueprint)

@@ -14,6 +14,7 @@ from qa_portal.providers.models import (
     ReminderSent,
     VocationalArea,
 )
+from qa_portal.visits.models import Visit, VisitInvitee
 
 __all__ = [
     "AccountToken",
@@ -33,5 +34,7 @@ __all__ = [
     "SignInFailure",
     "User",
     "UserSession",
+    "Visit",
+    "VisitInvitee",
     "VocationalArea",
 ]

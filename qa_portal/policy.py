@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 from flask import abort
 from flask_login import current_user, login_required
-from sqlalchemy import Select, false, select
+from sqlalchemy import Select, false, or_, select
 
 from qa_portal.accounts.models import Role, User
 from qa_portal.db import db
@@ -24,6 +24,7 @@ from qa_portal.providers.models import (
     ProviderStatus,
     provider_partnerships,
 )
+from qa_portal.visits.models import Visit, VisitInvitee, VisitStatus
 
 T = TypeVar("T")
 
@@ -106,6 +107,25 @@ def frameworks_for(user: User) -> Select[tuple[Framework]]:
     return stmt.where(Framework.status == FrameworkStatus.PUBLISHED)
 
 
+def visits_for(user: User) -> Select[tuple[Visit]]:
+    """Published visits of the providers a user may see; before publication, the visits of the
+    user's own partnership and those the user is invited to."""
+    stmt = select(Visit).order_by(Visit.visit_date.desc(), Visit.id.desc())
+    if user.role in COUNTY_WIDE:
+        return stmt
+    invited = select(VisitInvitee.visit_id).where(VisitInvitee.user_id == user.id)
+    published = Visit.status == VisitStatus.PUBLISHED
+    if user.role is Role.STAFF:
+        return stmt.where(
+            or_(published, Visit.partnership_id == user.partnership_id, Visit.id.in_(invited))
+        )
+    if user.role is Role.HEAD:
+        return stmt.where(Visit.id.in_(invited))
+    if user.role is Role.PROVIDER:
+        return stmt.where(published, Visit.provider_id == user.provider_id)
+    return stmt.where(false())
+
+
 def users_for(user: User) -> Select[tuple[User]]:
     stmt = select(User).order_by(User.name)
     if user.role is Role.ADMIN:
@@ -147,6 +167,14 @@ _RULES = {
     ("Partnership", "edit"): _roles(Role.ADMIN),
     ("School", "edit"): _roles(Role.ADMIN),
     ("User", "edit"): _roles(Role.ADMIN),
+    ("Visit", "invite"): lambda user, visit: (
+        visit.is_open
+        and (
+            user.role is Role.ADMIN
+            or user.id == visit.lead_id
+            or (user.role is Role.STAFF and user.partnership_id == visit.partnership_id)
+        )
+    ),
     ("Framework", "edit"): lambda user, framework: (
         user.role is Role.ADMIN and framework.is_editable
     ),

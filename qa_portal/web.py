@@ -54,6 +54,7 @@ NAVIGATION = (
     ("providers.index", "Providers", ("admin", "officer", "staff", "head"), "providers."),
     ("providers.index", "Your organisation", ("provider",), "providers."),
     ("providers.expiring", "Expiring", ("admin", "officer", "staff"), "providers.expiring"),
+    ("visits.index", "Visits", "*", "visits."),
     ("frameworks.index", "QA framework", "*", "frameworks."),
     ("admin.users", "Users", ("admin",), "admin.user"),
     ("providers.kinds", "Documents", ("admin",), "providers.kind"),

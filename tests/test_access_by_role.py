@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 
 import pytest
 
@@ -15,6 +16,7 @@ from qa_portal import outbox
 from qa_portal.accounts.models import Role
 from qa_portal.db import db
 from qa_portal.frameworks import services as frameworks
+from qa_portal.visits.models import Visit, VisitType
 from tests import factories
 
 ANON = "anonymous"
@@ -211,6 +213,32 @@ CASES = [
         note="another provider",
     ),
     Case("providers.expiring", lambda r: "/compliance/expiring", ("admin", "officer", "staff")),
+    Case("visits.index", lambda r: "/visits", EVERYONE),
+    Case("visits.new", lambda r: "/visits/new", ("admin", "staff")),
+    Case(
+        "visits.detail",
+        lambda r: f"/visits/{r['visit'].id}",
+        EVERYONE,
+        out_of_scope=("head", "provider"),
+        note="not yet published, HBEP's",
+    ),
+    Case(
+        "visits.detail",
+        lambda r: f"/visits/{r['lip_visit'].id}",
+        EVERYONE,
+        out_of_scope=("staff", "head", "provider"),
+        note="another partnership's",
+    ),
+    Case(
+        "visits.detail",
+        lambda r: f"/visits/{r['visit'].id}",
+        ("admin", "staff"),
+        ok=200,
+        method="POST",
+        out_of_scope=("head", "provider"),
+        special=(("officer", 403),),
+        note="invite with an empty form",
+    ),
     Case("frameworks.index", lambda r: "/frameworks", EVERYONE),
     Case("frameworks.detail", lambda r: f"/frameworks/{r['framework'].id}", EVERYONE),
     Case(
@@ -286,9 +314,29 @@ def records():
     other_item = factories.item(other_provider, "public_liability", stored=True)
     framework = frameworks.current_framework()
     draft = frameworks.new_draft(factories.user("admin"), framework)
+    visit = Visit(
+        provider=own,
+        framework=framework,
+        visit_type=VisitType.ANNUAL,
+        visit_date=date.today(),
+        lead=factories.user("staff"),
+        partnership_id=factories.partnership("HBEP").id,
+    )
+    lip_lead = factories.user("staff", partnership=factories.partnership("LIP"))
+    lip_visit = Visit(
+        provider=own,
+        framework=framework,
+        visit_type=VisitType.MONITORING,
+        visit_date=date.today(),
+        lead=lip_lead,
+        partnership_id=lip_lead.partnership_id,
+    )
+    db.session.add_all([visit, lip_visit])
     db.session.commit()
     return {
         "framework": framework,
+        "visit": visit,
+        "lip_visit": lip_visit,
         "draft": draft,
         "schools": schools,
         "other": other,

@@ -23,6 +23,9 @@ def home():
         partnerships=db.session.scalars(policy.partnerships_for(current_user)).all(),
         schools=db.session.scalars(policy.schools_for(current_user).limit(100)).all(),
         providers=db.session.scalars(policy.providers_for(current_user).limit(100)).all(),
+        visits=[
+            v for v in db.session.scalars(policy.visits_for(current_user).limit(50)) if v.is_open
+        ],
     )
 
 

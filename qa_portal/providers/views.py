@@ -41,6 +41,7 @@ from qa_portal.providers.models import (
     provider_partnerships,
     provider_vocational_areas,
 )
+from qa_portal.visits.models import Visit
 
 bp = Blueprint("providers", __name__)
 
@@ -189,12 +190,16 @@ def new():
 @policy.role_required(*ALL_ROLES)
 def detail(provider_id: int):
     provider = policy.get_or_404(policy.providers_for(current_user), id=provider_id)
+    visits = db.session.scalars(
+        policy.visits_for(current_user).where(Visit.provider_id == provider.id)
+    ).all()
     return render_template(
         "providers/detail.html",
         provider=provider,
         compliance=assess(provider, clock.today()),
         status_form=StatusForm(),
         usage_form=ConfirmForm(),
+        visits=visits,
     )
 
 

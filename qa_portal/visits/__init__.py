@@ -1,0 +1,1 @@
+"""QA visits of providers: scheduling, invitations, the checklist, sign-off and reports."""

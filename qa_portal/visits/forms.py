@@ -1,0 +1,63 @@
+"""Forms for scheduling a visit and inviting people to it."""
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxesInput,
+    GovRadioInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextArea,
+)
+from wtforms import RadioField, SelectField, SelectMultipleField, SubmitField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional
+
+from qa_portal.accounts.forms import strip
+from qa_portal.providers.forms import GovDateField
+from qa_portal.visits.models import VisitType
+
+
+class ScheduleForm(FlaskForm):
+    provider_id = SelectField(
+        "Provider",
+        coerce=int,
+        widget=GovSelect(),
+        validators=[InputRequired(message="Choose the provider")],
+    )
+    visit_type = RadioField(
+        "Type of visit",
+        widget=GovRadioInput(),
+        choices=[(t.value, t.label) for t in VisitType],
+        validators=[InputRequired(message="Choose the type of visit")],
+    )
+    visit_date = GovDateField(
+        "Date of the visit", validators=[InputRequired(message="Enter the date of the visit")]
+    )
+    lead_id = SelectField(
+        "Lead",
+        coerce=int,
+        widget=GovSelect(),
+        validators=[InputRequired(message="Choose who leads the visit")],
+    )
+    invitee_ids = SelectMultipleField(
+        "Invite heads and staff to join",
+        coerce=int,
+        widget=GovCheckboxesInput(),
+        validators=[Optional()],
+    )
+    purpose = TextAreaField(
+        "Purpose and focus (optional)",
+        widget=GovTextArea(),
+        filters=[strip],
+        validators=[Optional(), Length(max=2000)],
+    )
+    submit = SubmitField("Schedule visit", widget=GovSubmitInput())
+
+
+class InviteForm(FlaskForm):
+    invitee_ids = SelectMultipleField(
+        "Invite heads and staff to join",
+        coerce=int,
+        widget=GovCheckboxesInput(),
+        validators=[InputRequired(message="Choose who to invite")],
+    )
+    submit = SubmitField("Send invitations", widget=GovSubmitInput())

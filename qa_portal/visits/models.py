@@ -1,0 +1,90 @@
+"""Visits, who is invited to them, and the visit's answers (filled in by the checklist)."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from qa_portal.db import TimestampMixin, db, enum_column, utcnow
+from qa_portal.frameworks.models import Framework
+from qa_portal.providers.models import Provider
+
+if TYPE_CHECKING:
+    from qa_portal.accounts.models import User
+
+
+class VisitType(enum.StrEnum):
+    ANNUAL = "annual"
+    MONITORING = "monitoring"
+    FOLLOW_UP = "follow_up"
+    UNANNOUNCED = "unannounced"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", "-").capitalize()
+
+
+class VisitStatus(enum.StrEnum):
+    SCHEDULED = "scheduled"
+    IN_PROGRESS = "in_progress"
+    SIGNED_OFF = "signed_off"
+    PUBLISHED = "published"
+    CANCELLED = "cancelled"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+class Visit(TimestampMixin, db.Model):
+    __tablename__ = "visits"
+    __table_args__ = (Index("ix_visits_provider_date", "provider_id", "visit_date"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id"))
+    framework_id: Mapped[int] = mapped_column(ForeignKey("frameworks.id"))
+    visit_type: Mapped[VisitType] = mapped_column(enum_column(VisitType, "visit_type"))
+    visit_date: Mapped[date]
+    lead_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # The partnership whose visit this is: it sees the visit before it is published.
+    partnership_id: Mapped[int | None] = mapped_column(ForeignKey("partnerships.id"), index=True)
+    status: Mapped[VisitStatus] = mapped_column(
+        enum_column(VisitStatus, "visit_status"), default=VisitStatus.SCHEDULED
+    )
+    purpose: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    provider: Mapped[Provider] = relationship()
+    framework: Mapped[Framework] = relationship()
+    lead: Mapped[User] = relationship(foreign_keys=[lead_id])
+    invitees: Mapped[list[VisitInvitee]] = relationship(
+        back_populates="visit", cascade="all, delete-orphan", order_by="VisitInvitee.id"
+    )
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (VisitStatus.SCHEDULED, VisitStatus.IN_PROGRESS)
+
+    def __str__(self) -> str:
+        return f"{self.visit_type.label} visit to {self.provider.name}, {self.visit_date:%-d %b %Y}"
+
+
+class VisitInvitee(db.Model):
+    """A head or member of staff invited to join a visit; access comes from the invitation."""
+
+    __tablename__ = "visit_invitees"
+    __table_args__ = (UniqueConstraint("visit_id", "user_id", name="uq_visit_invitees_user"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    invited_at: Mapped[datetime] = mapped_column(default=utcnow)
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    note: Mapped[str] = mapped_column(String(500), default="")
+
+    visit: Mapped[Visit] = relationship(back_populates="invitees")
+    user: Mapped[User] = relationship(foreign_keys=[user_id])

@@ -1,0 +1,126 @@
+"""Visit pages: what is coming up and overdue, scheduling, a visit and its invitations."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from qa_portal import clock, policy
+from qa_portal.accounts.models import Role, User
+from qa_portal.db import db
+from qa_portal.providers.models import Provider, ProviderStatus
+from qa_portal.visits import services
+from qa_portal.visits.forms import InviteForm, ScheduleForm
+from qa_portal.visits.models import Visit, VisitStatus, VisitType
+
+bp = Blueprint("visits", __name__, url_prefix="/visits")
+
+PLANNERS = (Role.ADMIN, Role.STAFF)
+
+
+def _link(visit: Visit) -> str:
+    return url_for("visits.detail", visit_id=visit.id, _external=True)
+
+
+def _people(roles) -> list[User]:
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(User.role.in_(roles), User.disabled_at.is_(None))
+            .order_by(User.role, User.name)
+        )
+    )
+
+
+def _label(user: User) -> str:
+    return f"{user.name} ({user.affiliation})"
+
+
+@bp.route("")
+@policy.role_required(*Role)
+def index():
+    today = clock.today()
+    visits = db.session.scalars(policy.visits_for(current_user)).all()
+    upcoming = sorted((v for v in visits if v.is_open), key=lambda v: v.visit_date)
+    past = [v for v in visits if not v.is_open]
+    watched = (
+        db.session.scalars(policy.watched_providers_for(current_user)).all()
+        if current_user.role in (Role.ADMIN, Role.OFFICER, Role.STAFF)
+        else []
+    )
+    return render_template(
+        "visits/index.html",
+        upcoming=upcoming,
+        past=past[:50],
+        today=today,
+        overdue=services.overdue(watched, today),
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@policy.role_required(*PLANNERS)
+def new():
+    form = ScheduleForm()
+    providers = db.session.scalars(
+        policy.providers_for(current_user).where(Provider.status != ProviderStatus.CLOSED)
+    ).all()
+    form.provider_id.choices = [(p.id, p.name) for p in providers]
+    leads = _people(services.LEAD_ROLES)
+    form.lead_id.choices = [(u.id, _label(u)) for u in leads]
+    invitable = _people(services.INVITEE_ROLES)
+    form.invitee_ids.choices = [(u.id, _label(u)) for u in invitable]
+    if request.method == "GET":
+        form.lead_id.data = current_user.id
+        form.visit_type.data = VisitType.ANNUAL.value
+        if request.args.get("provider", "").isdigit():
+            form.provider_id.data = int(request.args["provider"])
+    if form.validate_on_submit():
+        provider = policy.get_or_404(policy.providers_for(current_user), id=form.provider_id.data)
+        chosen = [u for u in invitable if u.id in set(form.invitee_ids.data or [])]
+        lead = next(u for u in leads if u.id == form.lead_id.data)
+        try:
+            visit = services.schedule_visit(
+                current_user,
+                provider,
+                visit_type=VisitType(form.visit_type.data),
+                visit_date=form.visit_date.data,
+                lead=lead,
+                invitees=chosen,
+                purpose=form.purpose.data or "",
+                today=clock.today(),
+                link=_link,
+            )
+        except services.VisitError as exc:
+            db.session.rollback()
+            getattr(form, exc.field, form.visit_date).errors = [str(exc)]
+        else:
+            db.session.commit()
+            flash(f"Visit scheduled. {len(visit.invitees)} invitation(s) emailed.", "success")
+            return redirect(url_for("visits.detail", visit_id=visit.id))
+    return render_template("visits/new.html", form=form)
+
+
+@bp.route("/<int:visit_id>", methods=["GET", "POST"])
+@policy.role_required(*Role)
+def detail(visit_id: int):
+    visit = policy.get_or_404(policy.visits_for(current_user), id=visit_id)
+    form = InviteForm()
+    invited = {i.user_id for i in visit.invitees}
+    candidates = [u for u in _people(services.INVITEE_ROLES) if u.id not in invited]
+    form.invitee_ids.choices = [(u.id, _label(u)) for u in candidates]
+    if request.method == "POST":
+        policy.require(current_user, "invite", visit)
+        if form.validate_on_submit():
+            chosen = [u for u in candidates if u.id in set(form.invitee_ids.data)]
+            services.invite(current_user, visit, chosen, _link)
+            db.session.commit()
+            flash(f"{len(chosen)} invitation(s) emailed.", "success")
+            return redirect(url_for("visits.detail", visit_id=visit.id))
+    return render_template(
+        "visits/detail.html",
+        visit=visit,
+        form=form,
+        can_invite=policy.can(current_user, "invite", visit),
+        VisitStatus=VisitStatus,
+    )
