@@ -1,11 +1,19 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite drives for real, when any is missing:
-# PostgreSQL (a throwaway cluster per run) and Chromium (browser tests).
+# PostgreSQL (a throwaway cluster per run), Chromium (browser tests), poppler (reading PDFs back)
+# and WeasyPrint's libraries and fonts.
 set -euo pipefail
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
+# WeasyPrint (reports) loads Pango and HarfBuzz; the report stylesheet asks for these fonts.
+for lib in libpango-1.0.so.0:libpango-1.0-0 libpangoft2-1.0.so.0:libpangoft2-1.0-0 \
+           libharfbuzz-subset.so.0:libharfbuzz-subset0; do
+  ldconfig -p | grep -q "${lib%%:*}" || missing+=("${lib##*:}")
+done
+[ -d /usr/share/fonts/truetype/liberation ] || missing+=(fonts-liberation)
+[ -d /usr/share/fonts/truetype/dejavu ] || missing+=(fonts-dejavu-core)
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi
