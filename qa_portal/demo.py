@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import String, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -102,6 +103,7 @@ def seed() -> bool:
         db.session.add(user)
     db.session.flush()
     _seed_register(partnerships, today=clock.today())
+    _seed_visits(today=clock.today())
     db.session.add(DemoMarker(version="1"))
     db.session.flush()
     audit.record("demo_seeded", summary="Demo data created")
@@ -294,3 +296,26 @@ def demo_pdf(title: str) -> bytes:
     buffer = io.BytesIO()
     writer.write(buffer)
     return buffer.getvalue()
+
+
+def _seed_visits(today: date) -> None:
+    """Today's annual visit to the demo provider, led by HBEP with the demo head invited."""
+    from qa_portal.visits import services as visits
+    from qa_portal.visits.models import VisitType
+
+    lead = db.session.scalars(select(User).where(User.email == "staff.hbep@example.org")).one()
+    head = db.session.scalars(select(User).where(User.email == "head@example.org")).one()
+    provider = db.session.scalars(
+        select(Provider).where(Provider.name == DEMO_PROVIDERS[0][0])
+    ).one()
+    visits.schedule_visit(
+        lead,
+        provider,
+        visit_type=VisitType.ANNUAL,
+        visit_date=today,
+        lead=lead,
+        invitees=[head],
+        purpose="Annual QA visit",
+        today=today,
+        link=lambda visit: f"{current_app.config['PUBLIC_URL']}/visits/{visit.id}",
+    )

@@ -14,10 +14,12 @@ from qa_portal.providers.models import (
     ReminderSent,
     VocationalArea,
 )
-from qa_portal.visits.models import Visit, VisitInvitee
+from qa_portal.visits.models import Answer, AnswerRevision, Visit, VisitInvitee
 
 __all__ = [
     "AccountToken",
+    "Answer",
+    "AnswerRevision",
     "AuditEvent",
     "ComplianceItem",
     "ComplianceKind",

@@ -175,6 +175,15 @@ _RULES = {
             or (user.role is Role.STAFF and user.partnership_id == visit.partnership_id)
         )
     ),
+    ("Visit", "answer"): lambda user, visit: (
+        visit.is_open
+        and (
+            user.role is Role.ADMIN
+            or user.id == visit.lead_id
+            or (user.role is Role.STAFF and user.partnership_id == visit.partnership_id)
+            or (user.role is Role.STAFF and user.id in {i.user_id for i in visit.invitees})
+        )
+    ),
     ("Framework", "edit"): lambda user, framework: (
         user.role is Role.ADMIN and framework.is_editable
     ),

@@ -10,7 +10,7 @@ from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from qa_portal.db import TimestampMixin, db, enum_column, utcnow
-from qa_portal.frameworks.models import Framework
+from qa_portal.frameworks.models import Framework, Rating
 from qa_portal.providers.models import Provider
 
 if TYPE_CHECKING:
@@ -88,3 +88,41 @@ class VisitInvitee(db.Model):
 
     visit: Mapped[Visit] = relationship(back_populates="invitees")
     user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+
+class Answer(db.Model):
+    """The current rating and note of one criterion in one visit: the latest answer given."""
+
+    __tablename__ = "answers"
+    __table_args__ = (UniqueConstraint("visit_id", "criterion_id", name="uq_answers_criterion"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id", ondelete="CASCADE"), index=True)
+    criterion_id: Mapped[int] = mapped_column(ForeignKey("criteria.id"))
+    rating: Mapped[Rating | None] = mapped_column(enum_column(Rating, "rating"))
+    note: Mapped[str] = mapped_column(Text, default="")
+    answered_at: Mapped[datetime]
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    answered_by: Mapped[User | None] = relationship()
+
+
+class AnswerRevision(db.Model):
+    """Every answer as it was sent, once per client id: the history, and the guard against a
+    queued answer being stored twice."""
+
+    __tablename__ = "answer_revisions"
+    __table_args__ = (Index("ix_answer_revisions_visit_criterion", "visit_id", "criterion_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(36), unique=True)
+    payload_hash: Mapped[str] = mapped_column(String(64))
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id", ondelete="CASCADE"))
+    criterion_id: Mapped[int] = mapped_column(ForeignKey("criteria.id"))
+    rating: Mapped[Rating | None] = mapped_column(enum_column(Rating, "rating"))
+    note: Mapped[str] = mapped_column(Text, default="")
+    answered_at: Mapped[datetime]
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    author: Mapped[User | None] = relationship()

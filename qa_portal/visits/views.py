@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+import uuid
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from qa_portal import clock, policy
+from qa_portal.accounts.forms import ConfirmForm
 from qa_portal.accounts.models import Role, User
 from qa_portal.db import db
+from qa_portal.frameworks.models import Criterion, FrameworkArea
 from qa_portal.providers.models import Provider, ProviderStatus
-from qa_portal.visits import services
+from qa_portal.visits import checklist, services
 from qa_portal.visits.forms import InviteForm, ScheduleForm
-from qa_portal.visits.models import Visit, VisitStatus, VisitType
+from qa_portal.visits.models import Answer, Visit, VisitStatus, VisitType
 
 bp = Blueprint("visits", __name__, url_prefix="/visits")
 
@@ -124,3 +129,115 @@ def detail(visit_id: int):
         can_invite=policy.can(current_user, "invite", visit),
         VisitStatus=VisitStatus,
     )
+
+
+def _area_of(visit: Visit, number: int):
+    areas = visit.framework.areas
+    if not 1 <= number <= len(areas):
+        abort(404)
+    return areas, areas[number - 1]
+
+
+def _previous_answers(visit: Visit) -> dict[tuple[str, str], Answer]:
+    before = checklist.previous_visit(visit)
+    if before is None:
+        return {}
+    rows = db.session.execute(
+        select(Answer, Criterion.code, FrameworkArea.code)
+        .join(Criterion, Criterion.id == Answer.criterion_id)
+        .join(FrameworkArea, FrameworkArea.id == Criterion.area_id)
+        .where(Answer.visit_id == before.id)
+    )
+    return {(area_code, code): answer for answer, code, area_code in rows}
+
+
+@bp.route("/<int:visit_id>/checklist/<int:number>", methods=["GET", "POST"])
+@policy.role_required(*Role)
+def checklist_area(visit_id: int, number: int):
+    visit = policy.get_or_404(policy.visits_for(current_user), id=visit_id)
+    areas, area = _area_of(visit, number)
+    can_answer = policy.can(current_user, "answer", visit)
+    if request.method == "POST":
+        policy.require(current_user, "answer", visit)
+        if not ConfirmForm().validate_on_submit():
+            abort(400)
+        problems = _save_form(visit, area)
+        if not problems:
+            db.session.commit()
+            target = number + 1 if number < len(areas) else None
+            return redirect(
+                url_for("visits.checklist_area", visit_id=visit.id, number=target)
+                if target
+                else url_for("visits.detail", visit_id=visit.id)
+            )
+        db.session.rollback()
+        flash(" ".join(problems), "error")
+    answers = checklist.answers_by_criterion(visit)
+    answered = {a.id: sum(1 for c in a.criteria if c.id in answers) for a in areas}
+    return render_template(
+        "visits/checklist.html",
+        visit=visit,
+        areas=areas,
+        area=area,
+        number=number,
+        answers=answers,
+        answered=answered,
+        previous=_previous_answers(visit),
+        can_answer=can_answer,
+        form=ConfirmForm(),
+        new_id=lambda: str(uuid.uuid4()),
+    )
+
+
+def _save_form(visit: Visit, area) -> list[str]:
+    """The no-JavaScript path: each changed criterion saved under the client id the page
+    carried, so sending the same page twice stores each answer once."""
+    problems, now = [], checklist.now_ms()
+    current = checklist.answers_by_criterion(visit)
+    for criterion in area.criteria:
+        rating = request.form.get(f"rating-{criterion.id}") or None
+        note = (request.form.get(f"note-{criterion.id}") or "").strip()
+        old = current.get(criterion.id)
+        if (rating, note) == (
+            (old.rating.value if old and old.rating else None),
+            old.note if old else "",
+        ):
+            continue
+        payload = {
+            "client_id": request.form.get(f"client-{criterion.id}"),
+            "criterion_id": criterion.id,
+            "rating": rating,
+            "note": note,
+            "answered_at": now.isoformat(),
+        }
+        try:
+            checklist.save_answer(current_user, visit, checklist.parse(payload, now))
+        except checklist.AnswerRefused as exc:
+            problems.append(str(exc))
+    return problems
+
+
+@bp.route("/<int:visit_id>/answers", methods=["POST"])
+@policy.role_required(*Role)
+def save_answer(visit_id: int):
+    """One answer from the checklist's script, possibly replayed from the phone's queue."""
+    visit = policy.get_or_404(policy.visits_for(current_user), id=visit_id)
+    if not policy.can(current_user, "answer", visit):
+        return {"error": "You cannot change this visit's answers"}, (
+            409 if not visit.is_open else 403
+        )
+    try:
+        answer = checklist.parse(request.get_json(silent=True), checklist.now_ms())
+        outcome = checklist.save_answer(current_user, visit, answer)
+        db.session.commit()
+    except checklist.AnswerRefused as exc:
+        db.session.rollback()
+        return {"error": str(exc)}, exc.status
+    except IntegrityError:
+        # The same queued answer arrived twice at once: the other request stored it.
+        db.session.rollback()
+        try:
+            outcome = checklist.repeat_of(answer) or "stored"
+        except checklist.AnswerRefused as exc:
+            return {"error": str(exc)}, exc.status
+    return {"status": outcome, "client_id": answer.client_id}

@@ -1,0 +1,255 @@
+"""Evidence photos: checked, rotated, stripped of metadata, resized and re-encoded (Pillow)."""
+
+from __future__ import annotations
+
+import io
+import logging
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from typing import ClassVar
+
+from PIL import Image, ImageCms, ImageOps
+
+from qa_portal.storage import HEIC, JPEG, PNG, WEBP, UploadRefused, _size_text, sniff
+
+log = logging.getLogger(__name__)
+
+LONG_EDGE = 1600
+THUMBNAIL_EDGE = 320
+MAX_PIXELS = 60_000_000
+MAX_PHOTO_BYTES = 350 * 1024
+QUALITIES = (80, 72, 64, 56)
+THUMBNAIL_QUALITY = 70
+# When even the lowest quality is too big (very noisy photos), shrink by this much and try again,
+# but never below MIN_EDGE.
+SHRINK = 0.8
+MIN_EDGE = 400
+
+EMPTY = "The selected file is empty"
+NOT_A_PHOTO = "The selected file must be a photo: JPG, PNG, WebP or HEIC"
+HEIC_UNREADABLE = "HEIC photos cannot be read yet: set the camera to 'Most compatible' (JPG)"
+UNREADABLE = "The selected photo could not be read: it may be damaged or incomplete"
+
+# Pillow decodes only the format the leading bytes claim, never whatever it can guess.
+_FORMATS = {JPEG: "JPEG", PNG: "PNG", WEBP: "WEBP"}
+
+_SOS, _EOI, _COM = 0xDA, 0xD9, 0xFE
+_STANDALONE = frozenset({0x01, *range(0xD0, 0xD8)})  # TEM and RST0-7 carry no length
+# The only APPn segments kept: the JFIF header and Adobe's colour transform flag.
+_KEPT_APPS = {0xE0: b"JFIF\x00", 0xEE: b"Adobe"}
+
+
+@dataclass(frozen=True)
+class ProcessedPhoto:
+    """A photo ready to store: the image and its thumbnail, both JPEGs free of metadata."""
+
+    image: bytes = field(repr=False)
+    thumbnail: bytes = field(repr=False)
+    width: int
+    height: int
+    content_type: ClassVar[str] = JPEG
+
+
+def process_photo(data: bytes, *, max_bytes: int) -> ProcessedPhoto:
+    """The uploaded photo upright, at most LONG_EDGE pixels on its long edge and MAX_PHOTO_BYTES
+    in size, re-encoded as a JPEG with no EXIF (so no GPS position), XMP, IPTC, comment or colour
+    profile; plus a thumbnail. Otherwise UploadRefused with a message for the person uploading."""
+    try:
+        img = _decode(data, _check(data, max_bytes))
+    except UploadRefused as refusal:
+        log.info("photo refused: %s (%d bytes)", refusal, len(data))
+        raise
+    image, img = _encode_within(img, MAX_PHOTO_BYTES)
+    thumbnail = _encode(_fit(img, THUMBNAIL_EDGE), THUMBNAIL_QUALITY)
+    return ProcessedPhoto(image=image, thumbnail=thumbnail, width=img.width, height=img.height)
+
+
+def has_metadata(jpeg: bytes) -> bool:
+    """Whether the JPEG carries anything beyond what decoding needs: an APP1 (EXIF, XMP), APP13
+    (IPTC), COM or any other APPn segment bar JFIF (APP0) and Adobe (APP14), or bytes after the
+    end of the image. ValueError if `jpeg` is not a well-formed JPEG."""
+    for marker, payload in _segments(jpeg):
+        if marker == _EOI:
+            return bool(payload)
+        if marker == _COM:
+            return True
+        if 0xE0 <= marker <= 0xEF:
+            kept = _KEPT_APPS.get(marker)
+            if kept is None or not payload.startswith(kept):
+                return True
+    return False  # pragma: no cover (_segments always ends with EOI or raises)
+
+
+def _check(data: bytes, max_bytes: int) -> str:
+    if not data:
+        raise UploadRefused(EMPTY)
+    if len(data) > max_bytes:
+        raise UploadRefused(f"The photo must be smaller than {_size_text(max_bytes)}")
+    content_type = sniff(data)
+    if content_type == HEIC:
+        raise UploadRefused(HEIC_UNREADABLE)
+    if content_type not in _FORMATS:
+        raise UploadRefused(NOT_A_PHOTO)
+    return _FORMATS[content_type]
+
+
+def _decode(data: bytes, image_format: str) -> Image.Image:
+    """The photo upright, in RGB, reduced to fit LONG_EDGE and converted to sRGB."""
+    try:
+        with Image.open(io.BytesIO(data), formats=[image_format]) as probe:
+            _check_pixels(probe.size)
+            probe.verify()
+        with Image.open(io.BytesIO(data), formats=[image_format]) as source:
+            if image_format == "JPEG":
+                # Let libjpeg decode at 1/2, 1/4 or 1/8 scale: a 12 MP photo loads several
+                # times faster, and the resize below only has to finish the job.
+                source.draft("RGB", _draft_size(source.size, LONG_EDGE))
+            source.load()
+            icc_profile = source.info.get("icc_profile")
+            img = _upright(source)
+    except UploadRefused:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        raise UploadRefused(_too_many_pixels()) from error
+    except Exception as error:  # Pillow raises many kinds of error on damaged or hostile files
+        raise UploadRefused(UNREADABLE) from error
+    img = _flatten(_fit(_rgb_or_rgba(img), LONG_EDGE))
+    img = _to_srgb(img, icc_profile)
+    img.info = {}  # nothing read from the upload (comment, EXIF, XMP, profile) reaches the encoder
+    return img
+
+
+def _check_pixels(size: tuple[int, int]) -> None:
+    # Opening reads only the header, so this runs before any pixel is decoded.
+    if size[0] * size[1] > MAX_PIXELS:
+        raise UploadRefused(_too_many_pixels())
+
+
+def _too_many_pixels() -> str:
+    return f"The photo is too large: it must be at most {MAX_PIXELS // 1_000_000} megapixels"
+
+
+def _draft_size(size: tuple[int, int], edge: int) -> tuple[int, int]:
+    # draft() keeps both sides at least this big, so the long edge stays at least `edge`.
+    scale = min(1.0, edge / max(size))
+    return max(1, math.ceil(size[0] * scale)), max(1, math.ceil(size[1] * scale))
+
+
+def _upright(img: Image.Image) -> Image.Image:
+    try:
+        return ImageOps.exif_transpose(img)
+    except Exception:  # a damaged EXIF block should not cost the photo, only its rotation
+        log.info("could not read the photo's orientation; keeping it as stored", exc_info=True)
+        return img.copy()
+
+
+def _rgb_or_rgba(img: Image.Image) -> Image.Image:
+    if img.mode.startswith("I"):  # 16-bit grey: scale down to 8 bits, as convert() would clip
+        img = img.convert("I").point(lambda value: value / 256).convert("L")
+    has_alpha = img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info
+    mode = "RGBA" if has_alpha else "RGB"
+    return img if img.mode == mode else img.convert(mode)
+
+
+def _fit(img: Image.Image, edge: int) -> Image.Image:
+    """`img` shrunk so that its long edge is at most `edge`; never enlarged."""
+    if max(img.size) <= edge:
+        return img
+    scale = edge / max(img.size)
+    size = (max(1, round(img.width * scale)), max(1, round(img.height * scale)))
+    return img.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+
+
+def _flatten(img: Image.Image) -> Image.Image:
+    if img.mode != "RGBA":
+        return img
+    background = Image.new("RGB", img.size, "white")
+    background.paste(img, mask=img.getchannel("A"))
+    return background
+
+
+@cache
+def _srgb() -> ImageCms.ImageCmsProfile:
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+
+
+def _to_srgb(img: Image.Image, icc_profile: bytes | None) -> Image.Image:
+    """Colours as the embedded profile meant them (such as an iPhone's Display P3), in sRGB, so
+    dropping the profile does not dull or shift them."""
+    if not icc_profile:
+        return img
+    try:
+        profile = ImageCms.ImageCmsProfile(io.BytesIO(icc_profile))
+        # An sRGB profile needs no work; a CMYK or grey one no longer fits the RGB pixels.
+        description = profile.profile.profile_description or ""
+        if profile.profile.xcolor_space.strip() != "RGB" or "sRGB" in description:
+            return img
+        converted = ImageCms.profileToProfile(img, profile, _srgb(), outputMode="RGB")
+    except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+        log.info("ignoring a colour profile that does not fit the photo", exc_info=True)
+        return img
+    return converted or img
+
+
+def _encode(img: Image.Image, quality: int) -> bytes:
+    buffer = io.BytesIO()
+    img.save(buffer, "JPEG", quality=quality, optimize=True, progressive=True)
+    return buffer.getvalue()
+
+
+def _encode_within(img: Image.Image, limit: int) -> tuple[bytes, Image.Image]:
+    """The JPEG at the best quality that fits in `limit` bytes, and the image it encodes."""
+    while True:
+        for quality in QUALITIES:
+            data = _encode(img, quality)
+            if len(data) <= limit:
+                return data, img
+        if max(img.size) <= MIN_EDGE:
+            log.warning("photo still %d bytes at %s pixels", len(data), img.size)
+            return data, img
+        img = _fit(img, max(MIN_EDGE, int(max(img.size) * SHRINK)))
+
+
+def _segments(jpeg: bytes) -> Iterator[tuple[int, bytes]]:
+    """Each marker and its payload, up to EOI, whose payload is whatever follows the image."""
+    if not jpeg.startswith(b"\xff\xd8"):
+        raise ValueError("not a JPEG: no start-of-image marker")
+    pos = 2
+    while True:
+        if jpeg[pos : pos + 1] != b"\xff":
+            raise ValueError(f"not a well-formed JPEG: no marker at byte {pos}")
+        while jpeg[pos : pos + 1] == b"\xff":  # a marker may be preceded by fill bytes
+            pos += 1
+        if pos >= len(jpeg):
+            raise ValueError("not a well-formed JPEG: it ends inside a marker")
+        marker = jpeg[pos]
+        pos += 1
+        if marker == _EOI:
+            yield marker, jpeg[pos:]
+            return
+        if marker in _STANDALONE:
+            continue
+        length = int.from_bytes(jpeg[pos : pos + 2], "big")
+        if length < 2 or pos + length > len(jpeg):
+            raise ValueError(f"not a well-formed JPEG: segment at byte {pos} is truncated")
+        yield marker, jpeg[pos + 2 : pos + length]
+        pos += length
+        if marker == _SOS:
+            pos = _end_of_scan(jpeg, pos)
+
+
+def _end_of_scan(jpeg: bytes, pos: int) -> int:
+    """The offset of the marker that ends the entropy-coded data starting at `pos`."""
+    while True:
+        pos = jpeg.find(b"\xff", pos)
+        if pos < 0 or pos + 1 >= len(jpeg):
+            raise ValueError("not a well-formed JPEG: it ends inside scan data")
+        following = jpeg[pos + 1]
+        if following == 0xFF:  # fill byte: the marker, if any, starts at the next byte
+            pos += 1
+        elif following == 0x00 or following in _STANDALONE:  # stuffed 0xFF byte or restart
+            pos += 2
+        else:
+            return pos

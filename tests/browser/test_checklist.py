@@ -1,0 +1,69 @@
+"""A co-ordinator walks today's visit checklist on a phone; answers survive losing the signal."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import BrowserContext, Page, expect
+
+from tests.browser.helpers import navigation, sign_in
+
+pytestmark = pytest.mark.browser
+
+LEAD = "staff.hbep@example.org"
+
+
+def open_todays_checklist(page: Page) -> None:
+    sign_in(page, LEAD)
+    navigation(page).get_by_role("link", name="Visits").click()
+    page.locator("[data-upcoming]").get_by_role("link", name="Riverside Motor Skills CIC").click()
+    page.locator("[data-open-checklist]").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Safeguarding")
+
+
+def criterion(page: Page, index: int):
+    return page.locator("[data-criterion]").nth(index)
+
+
+def test_answers_save_as_given_and_wait_out_a_lost_signal(page: Page, context: BrowserContext):
+    open_todays_checklist(page)
+    status = page.locator("[data-sync]")
+    criterion(page, 2).get_by_label("Green: strong").check()
+    expect(status).to_have_text("All answers saved.")
+
+    context.set_offline(True)
+    criterion(page, 3).get_by_label("Amber: secure, with development points").check()
+    criterion(page, 3).get_by_label("Note").fill("Registers kept, one late report")
+    criterion(page, 3).get_by_label("Note").blur()
+    expect(status).to_contain_text("waiting to be sent")
+
+    context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    expect(status).to_have_text("All answers saved.")
+
+    page.reload()
+    expect(criterion(page, 2).get_by_label("Green: strong")).to_be_checked()
+    expect(
+        criterion(page, 3).get_by_label("Amber: secure, with development points")
+    ).to_be_checked()
+    expect(criterion(page, 3).get_by_label("Note")).to_have_value("Registers kept, one late report")
+    expect(page.locator("nav.portal-areas")).to_contain_text("1. Safeguarding 2/6")
+
+
+def test_signing_out_with_unsent_answers_warns_first(page: Page, context: BrowserContext):
+    open_todays_checklist(page)
+    context.set_offline(True)
+    criterion(page, 4).get_by_label("Red: inadequate, action required").check()
+    expect(page.locator("[data-sync]")).to_contain_text("waiting to be sent")
+    messages = []
+
+    def dismiss(dialog):
+        messages.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", dismiss)
+    navigation(page).get_by_role("button", name="Sign out").click()
+    assert messages and "not reached the server yet" in messages[0]
+    expect(page.get_by_role("heading", level=1)).to_have_text("Safeguarding")  # still here
+    context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    expect(page.locator("[data-sync]")).to_have_text("All answers saved.")

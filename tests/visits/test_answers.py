@@ -1,0 +1,226 @@
+"""Checklist answers: saved as given, stored once per client id, never silently overwritten."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import event, func, select
+
+from qa_portal.db import db, utcnow
+from qa_portal.frameworks import services as frameworks
+from qa_portal.visits.models import (
+    Answer,
+    AnswerRevision,
+    Visit,
+    VisitInvitee,
+    VisitStatus,
+    VisitType,
+)
+from tests import factories
+
+
+@pytest.fixture
+def scene(login):
+    lead = factories.user("staff")
+    provider = factories.provider("Checklist Provider")
+    visit = Visit(
+        provider=provider,
+        framework=frameworks.current_framework(),
+        visit_type=VisitType.ANNUAL,
+        visit_date=date.today(),
+        lead=lead,
+        partnership_id=lead.partnership_id,
+    )
+    db.session.add(visit)
+    db.session.commit()
+    criterion = visit.framework.areas[1].criteria[1]  # a green/amber/red criterion
+    return visit, criterion, login(lead)
+
+
+def answer(criterion, rating="green", note="", client_id=None, at=None):
+    return {
+        "client_id": client_id or str(uuid.uuid4()),
+        "criterion_id": criterion.id,
+        "rating": rating,
+        "note": note,
+        "answered_at": (at or utcnow()).isoformat(),
+    }
+
+
+def count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def test_an_answer_is_saved_as_given(scene):
+    visit, criterion, client = scene
+    response = client.post(
+        f"/visits/{visit.id}/answers", json=answer(criterion, "amber", "Fire door wedged open")
+    )
+    assert response.json["status"] == "stored"
+    stored = db.session.scalars(select(Answer)).one()
+    assert (stored.rating.value, stored.note) == ("amber", "Fire door wedged open")
+    db.session.refresh(visit)
+    assert visit.status is VisitStatus.IN_PROGRESS
+
+
+def test_the_same_answer_posted_sixty_times_is_stored_once(scene):
+    visit, criterion, client = scene
+    same = answer(criterion, "red", "No first-aider on site")
+    outcomes = {
+        client.post(f"/visits/{visit.id}/answers", json=same).json["status"] for _ in range(60)
+    }
+    assert outcomes == {"stored", "repeat"}
+    assert (count(Answer), count(AnswerRevision)) == (1, 1)
+
+
+def test_a_reused_client_id_with_a_different_answer_is_a_conflict(scene):
+    visit, criterion, client = scene
+    first = answer(criterion, "green")
+    client.post(f"/visits/{visit.id}/answers", json=first)
+    response = client.post(f"/visits/{visit.id}/answers", json={**first, "rating": "red"})
+    assert response.status_code == 409
+    assert db.session.scalars(select(Answer)).one().rating.value == "green"
+
+
+def test_the_latest_answer_stands_and_both_stay_in_the_history(scene, login):
+    visit, criterion, client = scene
+    colleague = factories.user("staff", partnership=visit.lead.partnership)
+    db.session.commit()
+    now = utcnow()
+    client.post(f"/visits/{visit.id}/answers", json=answer(criterion, "green", at=now))
+    # An answer given earlier but arriving later (from a phone that was offline) does not win.
+    login(colleague).post(
+        f"/visits/{visit.id}/answers", json=answer(criterion, "red", at=now - timedelta(minutes=5))
+    )
+    assert db.session.scalars(select(Answer)).one().rating.value == "green"
+    assert count(AnswerRevision) == 2
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "message"),
+    [
+        ({"rating": "purple"}, 422, "not on this criterion's scale"),
+        ({"rating": "met"}, 422, "not on this criterion's scale"),
+        ({"criterion_id": 999999}, 422, "not part of this visit's framework"),
+        ({"client_id": "not-a-uuid"}, 400, "client id"),
+        ({"note": "x" * 5000}, 422, "4000 characters"),
+    ],
+)
+def test_bad_answers_are_refused_and_change_nothing(scene, change, status, message):
+    visit, criterion, client = scene
+    response = client.post(f"/visits/{visit.id}/answers", json={**answer(criterion), **change})
+    assert response.status_code == status
+    assert message in response.json["error"]
+    assert count(AnswerRevision) == 0
+
+
+def test_an_answer_for_another_framework_versions_criterion_is_refused(scene):
+    visit, _, client = scene
+    draft = frameworks.new_draft(factories.user("admin"), visit.framework)
+    db.session.commit()
+    other = draft.areas[1].criteria[1]
+    response = client.post(f"/visits/{visit.id}/answers", json=answer(other))
+    assert response.status_code == 422
+
+
+def test_a_signed_off_visit_refuses_answers(scene):
+    visit, criterion, client = scene
+    visit.status = VisitStatus.SIGNED_OFF
+    db.session.commit()
+    response = client.post(f"/visits/{visit.id}/answers", json=answer(criterion))
+    assert response.status_code == 409
+    assert count(AnswerRevision) == 0
+
+
+def test_a_head_cannot_rate(scene, login):
+    visit, criterion, _ = scene
+    head = factories.user("head")
+    visit.invitees.append(VisitInvitee(user_id=head.id))
+    db.session.commit()
+    response = login(head).post(f"/visits/{visit.id}/answers", json=answer(criterion))
+    assert response.status_code == 403
+    assert count(AnswerRevision) == 0
+
+
+def test_without_javascript_the_area_form_saves_once(scene):
+    visit, _, client = scene
+    area = visit.framework.areas[0]
+    page = client.get(f"/visits/{visit.id}/checklist/1").data.decode()
+    import re
+
+    form = {"csrf_token": ""}
+    for criterion in area.criteria:
+        form[f"client-{criterion.id}"] = re.search(
+            rf'name="client-{criterion.id}" value="([0-9a-f-]+)"', page
+        ).group(1)
+        form[f"rating-{criterion.id}"] = criterion.scale[0].value
+        form[f"note-{criterion.id}"] = "Seen"
+    first = client.post(f"/visits/{visit.id}/checklist/1", data=form)
+    assert first.headers["Location"].endswith(f"/visits/{visit.id}/checklist/2")
+    client.post(f"/visits/{visit.id}/checklist/1", data=form)  # sent again: a double tap
+    assert count(AnswerRevision) == len(area.criteria)
+    assert count(Answer) == len(area.criteria)
+
+
+def test_the_checklist_page_shows_answers_and_the_previous_visit(scene):
+    visit, criterion, client = scene
+    earlier = Visit(
+        provider=visit.provider,
+        framework=visit.framework,
+        visit_type=VisitType.ANNUAL,
+        visit_date=date.today() - timedelta(days=300),
+        lead=visit.lead,
+        status=VisitStatus.PUBLISHED,
+        partnership_id=visit.partnership_id,
+    )
+    db.session.add(earlier)
+    db.session.flush()
+    db.session.add(
+        Answer(
+            visit_id=earlier.id,
+            criterion_id=criterion.id,
+            rating="red",
+            note="Cluttered fire exit",
+            answered_at=utcnow(),
+        )
+    )
+    db.session.commit()
+    client.post(f"/visits/{visit.id}/answers", json=answer(criterion, "green", "Clear now"))
+    page = client.get(f"/visits/{visit.id}/checklist/2").data.decode()
+    assert (
+        "Last visit: <strong>Red: inadequate, action required</strong>. Cluttered fire exit" in page
+    )
+    assert "Clear now" in page and "1/5" in page
+
+
+def test_the_checklist_page_costs_a_fixed_number_of_queries(app, scene):
+    visit, _, client = scene
+    client.get(f"/visits/{visit.id}/checklist/1")  # warm the session touch
+    statements = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    engine = db.engines[None].engine if hasattr(db.engines[None], "engine") else db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        small = client.get(f"/visits/{visit.id}/checklist/1")
+        small_count = len(statements)
+        statements.clear()
+        large = client.get(f"/visits/{visit.id}/checklist/6")
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert small.status_code == large.status_code == 200
+    # The same count whatever the area's size: no query per criterion.
+    assert len(statements) == small_count, statements
+    assert small_count <= 16  # today's cost, session check included; the target is lower
+
+
+def test_the_chosen_rating_is_checked_when_the_page_is_reopened(scene):
+    visit, criterion, client = scene
+    client.post(f"/visits/{visit.id}/answers", json=answer(criterion, "amber"))
+    page = client.get(f"/visits/{visit.id}/checklist/2").data.decode()
+    radio = f'name="rating-{criterion.id}" type="radio" value="amber" checked '
+    assert radio in page
