@@ -55,6 +55,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db)
     login_manager.init_app(app)
+    app.before_request(web.allow_uploads)
     csrf.init_app(app)
     storage.init_app(app)
     web.init_app(app)

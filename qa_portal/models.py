@@ -14,7 +14,7 @@ from qa_portal.providers.models import (
     ReminderSent,
     VocationalArea,
 )
-from qa_portal.visits.models import Answer, AnswerRevision, Visit, VisitInvitee
+from qa_portal.visits.models import Answer, AnswerRevision, Photo, Visit, VisitInvitee
 
 __all__ = [
     "AccountToken",
@@ -29,6 +29,7 @@ __all__ = [
     "FrameworkArea",
     "OutboxMessage",
     "Partnership",
+    "Photo",
     "Provider",
     "ProviderStatusChange",
     "ReminderSent",

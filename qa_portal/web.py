@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, g, render_template, request
+from flask import Flask, current_app, g, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
@@ -72,6 +72,17 @@ def navigation() -> list[tuple[str, str, bool]]:
     matches = [prefix for *_, prefix in links if endpoint.startswith(prefix)]
     current = max(matches, key=len, default=None)
     return [(target, label, prefix == current) for target, label, _, prefix in links]
+
+
+# Pages that take files accept up to UPLOAD_MAX_BYTES; every other form stays small.
+UPLOAD_ENDPOINTS = frozenset({"providers.upload", "visits.add_photo", "visits.checklist_area"})
+
+
+def allow_uploads() -> None:
+    """Raise the body limit for upload pages. Registered before CSRF protection, which reads
+    the form, so the larger limit already applies when it does."""
+    if request.endpoint in UPLOAD_ENDPOINTS:
+        request.max_content_length = current_app.config["UPLOAD_MAX_BYTES"] + 64 * 1024
 
 
 def init_app(app: Flask) -> None:

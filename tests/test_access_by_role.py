@@ -289,6 +289,23 @@ CASES = [
         special=(("officer", 403),),
         note="another partnership's",
     ),
+    Case(
+        "visits.add_photo",
+        lambda r: f"/visits/{r['visit'].id}/photos",
+        ("admin", "staff"),
+        ok=400,
+        method="POST",
+        out_of_scope=("head", "provider"),
+        special=(("officer", 403),),
+        note="no photo sent",
+    ),
+    Case(
+        "visits.photo",
+        lambda r: f"/visits/{r['visit'].id}/photos/999999/thumbnail",
+        EVERYONE,
+        out_of_scope=EVERYONE,
+        note="no such photo",
+    ),
     Case("frameworks.index", lambda r: "/frameworks", EVERYONE),
     Case("frameworks.detail", lambda r: f"/frameworks/{r['framework'].id}", EVERYONE),
     Case(

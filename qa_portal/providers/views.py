@@ -281,7 +281,6 @@ def usage(provider_id: int, change: str):
 def upload(provider_id: int):
     provider = policy.get_or_404(policy.providers_for(current_user), id=provider_id)
     policy.require(current_user, "upload", provider)
-    request.max_content_length = current_app.config["UPLOAD_MAX_BYTES"] + 64 * 1024
     form = UploadForm()
     kinds = {k.id: k for k in active_kinds()}
     form.kind_id.choices = [(k.id, k.name) for k in kinds.values()]

@@ -126,3 +126,25 @@ class AnswerRevision(db.Model):
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     author: Mapped[User | None] = relationship()
+
+
+class Photo(db.Model):
+    """An evidence photo: stored processed (upright, resized, no metadata) with a thumbnail."""
+
+    __tablename__ = "visit_photos"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(36), unique=True)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id", ondelete="CASCADE"), index=True)
+    criterion_id: Mapped[int | None] = mapped_column(ForeignKey("criteria.id"))
+    caption: Mapped[str] = mapped_column(String(500), default="")
+    image_key: Mapped[str] = mapped_column(String(300), unique=True)
+    thumbnail_key: Mapped[str] = mapped_column(String(300), unique=True)
+    width: Mapped[int]
+    height: Mapped[int]
+    size: Mapped[int]
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    author: Mapped[User | None] = relationship()

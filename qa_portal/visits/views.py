@@ -4,20 +4,30 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from qa_portal import clock, policy
+from qa_portal import clock, policy, storage
 from qa_portal.accounts.forms import ConfirmForm
 from qa_portal.accounts.models import Role, User
 from qa_portal.db import db
 from qa_portal.frameworks.models import Criterion, FrameworkArea
 from qa_portal.providers.models import Provider, ProviderStatus
-from qa_portal.visits import checklist, services
+from qa_portal.visits import checklist, photos, services
 from qa_portal.visits.forms import InviteForm, ScheduleForm
-from qa_portal.visits.models import Answer, Visit, VisitStatus, VisitType
+from qa_portal.visits.models import Answer, Photo, Visit, VisitStatus, VisitType
 
 bp = Blueprint("visits", __name__, url_prefix="/visits")
 
@@ -184,6 +194,7 @@ def checklist_area(visit_id: int, number: int):
         answered=answered,
         previous=_previous_answers(visit),
         can_answer=can_answer,
+        photos=photos.photos_by_criterion(visit),
         form=ConfirmForm(),
         new_id=lambda: str(uuid.uuid4()),
     )
@@ -195,6 +206,20 @@ def _save_form(visit: Visit, area) -> list[str]:
     problems, now = [], checklist.now_ms()
     current = checklist.answers_by_criterion(visit)
     for criterion in area.criteria:
+        upload = request.files.get(f"photo-{criterion.id}")
+        if upload and upload.filename:
+            try:
+                photos.add_photo(
+                    current_user,
+                    visit,
+                    client_id=request.form.get(f"photo-client-{criterion.id}", ""),
+                    criterion_id=criterion.id,
+                    caption=request.form.get(f"caption-{criterion.id}", ""),
+                    data=upload.read(),
+                    max_bytes=current_app.config["UPLOAD_MAX_BYTES"],
+                )
+            except checklist.AnswerRefused as exc:
+                problems.append(f"Photo for criterion {criterion.position}: {exc}")
         rating = request.form.get(f"rating-{criterion.id}") or None
         note = (request.form.get(f"note-{criterion.id}") or "").strip()
         old = current.get(criterion.id)
@@ -241,3 +266,51 @@ def save_answer(visit_id: int):
         except checklist.AnswerRefused as exc:
             return {"error": str(exc)}, exc.status
     return {"status": outcome, "client_id": answer.client_id}
+
+
+@bp.route("/<int:visit_id>/photos", methods=["POST"])
+@policy.role_required(*Role)
+def add_photo(visit_id: int):
+    """One evidence photo, downscaled on the phone first; a repeat of its client id is one."""
+    visit = policy.get_or_404(policy.visits_for(current_user), id=visit_id)
+    if not policy.can(current_user, "answer", visit):
+        return {"error": "You cannot add photos to this visit"}, (409 if not visit.is_open else 403)
+    upload = request.files.get("photo")
+    criterion = request.form.get("criterion_id", "")
+    try:
+        outcome, photo = photos.add_photo(
+            current_user,
+            visit,
+            client_id=request.form.get("client_id", ""),
+            criterion_id=int(criterion) if criterion.isdigit() else None,
+            caption=request.form.get("caption", ""),
+            data=upload.read() if upload else b"",
+            max_bytes=current_app.config["UPLOAD_MAX_BYTES"],
+        )
+        db.session.commit()
+    except checklist.AnswerRefused as exc:
+        db.session.rollback()
+        return {"error": str(exc)}, exc.status
+    return {
+        "status": outcome,
+        "client_id": photo.client_id,
+        "thumbnail": url_for(
+            "visits.photo", visit_id=visit.id, photo_id=photo.id, size="thumbnail"
+        ),
+    }
+
+
+@bp.route("/<int:visit_id>/photos/<int:photo_id>/<any(image, thumbnail):size>")
+@policy.role_required(*Role)
+def photo(visit_id: int, photo_id: int, size: str):
+    visit = policy.get_or_404(policy.visits_for(current_user), id=visit_id)
+    record = db.session.scalars(
+        select(Photo).where(Photo.id == photo_id, Photo.visit_id == visit.id)
+    ).first() or abort(404)
+    key = record.thumbnail_key if size == "thumbnail" else record.image_key
+    stream = storage.get_storage().open_stream(key)
+    response = Response(
+        stream, mimetype="image/jpeg", headers={"Cache-Control": "private, max-age=86400"}
+    )
+    response.call_on_close(stream.close)
+    return response

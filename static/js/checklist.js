@@ -74,11 +74,74 @@ function queueAnswer(box) {
   flush();
 }
 
+// Photos are made smaller on the phone (long edge 2000 px) before they are sent: a 12 MP
+// picture would take a minute on a weak signal. The server strips their metadata.
+async function downscale(file, longEdge = 2000) {
+  try {
+    const bitmap = await createImageBitmap(file, { imageOrientation: "from-image" });
+    const scale = Math.min(1, longEdge / Math.max(bitmap.width, bitmap.height));
+    if (scale === 1 && file.size < 1500000) return file;
+    const canvas = document.createElement("canvas");
+    canvas.width = Math.round(bitmap.width * scale);
+    canvas.height = Math.round(bitmap.height * scale);
+    canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+    return await new Promise((done) => canvas.toBlob((blob) => done(blob || file),
+      "image/jpeg", 0.85));
+  } catch {
+    return file; // a format the browser cannot draw: let the server decide
+  }
+}
+
+async function sendPhoto(input) {
+  const box = input.closest("[data-criterion]");
+  const id = box.dataset.criterion;
+  const clientInput = box.querySelector(`[name="photo-client-${id}"]`);
+  const caption = box.querySelector(`[name="caption-${id}"]`);
+  const body = new FormData();
+  body.append("client_id", clientInput.value);
+  body.append("criterion_id", id);
+  body.append("caption", caption ? caption.value : "");
+  body.append("photo", await downscale(input.files[0]), "photo.jpg");
+  show("Sending the photo…", true);
+  let response;
+  try {
+    response = await fetch(form.dataset.photosUrl, {
+      method: "POST", credentials: "same-origin", redirect: "manual",
+      headers: { "X-CSRFToken": csrf() }, body,
+    });
+  } catch {
+    show("The photo has not been sent: no signal. Choose it again when the signal returns.",
+      true);
+    return;
+  }
+  const result = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    show(result.error || "The photo was refused.", true);
+    return;
+  }
+  const item = document.createElement("li");
+  const img = document.createElement("img");
+  Object.assign(img, { src: result.thumbnail, width: 96, height: 96,
+    alt: (caption && caption.value) || "Evidence photo" });
+  item.append(img);
+  box.querySelector("[data-photos]").append(item);
+  input.value = "";
+  if (caption) caption.value = "";
+  clientInput.value = newId();
+  report();
+}
+
 if (form) {
   const timers = {};
   form.addEventListener("change", (event) => {
+    if (event.target.matches("[data-photo]") && event.target.files.length) {
+      event.stopImmediatePropagation();
+      sendPhoto(event.target);
+    }
+  }, true);
+  form.addEventListener("change", (event) => {
     const box = event.target.closest("[data-criterion]");
-    if (box) queueAnswer(box);
+    if (box && !event.target.matches("[data-photo], [name^=caption-]")) queueAnswer(box);
   });
   form.addEventListener("input", (event) => {
     const box = event.target.closest("[data-criterion]");

@@ -67,3 +67,24 @@ def test_signing_out_with_unsent_answers_warns_first(page: Page, context: Browse
     context.set_offline(False)
     page.evaluate("window.dispatchEvent(new Event('online'))")
     expect(page.locator("[data-sync]")).to_have_text("All answers saved.")
+
+
+def test_a_photo_taken_on_the_checklist_shows_as_a_thumbnail(page: Page):
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.effect_noise((2400, 1800), 30).convert("RGB").save(buffer, "JPEG", quality=90)
+    open_todays_checklist(page)
+    box = criterion(page, 5)
+    box.get_by_label("Caption (optional)").fill("Sign-in sheet by the door")
+    box.get_by_label("Add a photo").set_input_files(
+        {"name": "IMG_2041.jpg", "mimeType": "image/jpeg", "buffer": buffer.getvalue()}
+    )
+    thumbnail = box.locator("[data-photos] img")
+    expect(thumbnail).to_have_count(1)
+    expect(thumbnail).to_have_attribute("alt", "Sign-in sheet by the door")
+    assert page.evaluate("document.querySelector('[data-photos] img').naturalWidth") > 0
+    page.reload()
+    expect(criterion(page, 5).locator("[data-photos] img")).to_have_count(1)

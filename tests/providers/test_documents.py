@@ -214,3 +214,23 @@ def test_a_retried_upload_is_stored_once(app, provider_user):
         )
         assert response.status_code == 302
     assert (len(stored_files(app)), item_count()) == (before_files + 1, before_items + 1)
+
+
+def test_a_large_document_within_the_upload_limit_is_accepted(app, provider_user, monkeypatch):
+    # Bigger than an ordinary form may be (1 MiB), smaller than the upload limit.
+    provider, client = provider_user
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=200, height=200)
+    writer.add_attachment("scan.bin", bytes(range(256)) * 8000)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    data = buffer.getvalue()
+    assert len(data) > 1024 * 1024
+    response = client.post(
+        f"/providers/{provider.id}/compliance/new",
+        data=upload_form(data=data),
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302

@@ -1,0 +1,123 @@
+"""Evidence photos: processed on arrival, stored once per client id, never with their metadata."""
+
+from __future__ import annotations
+
+import io
+import uuid
+from datetime import date
+
+import pytest
+from PIL import Image
+from sqlalchemy import func, select
+
+from qa_portal import images, storage
+from qa_portal.db import db
+from qa_portal.frameworks import services as frameworks
+from qa_portal.visits.models import Photo, Visit, VisitStatus, VisitType
+from tests import factories
+
+
+def photo_with_gps(width=3000, height=2000) -> bytes:
+    picture = Image.effect_noise((width, height), 40).convert("RGB")
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotated: the phone was held upright
+    gps = exif.get_ifd(0x8825)
+    gps.update({1: "N", 2: (52.0, 38.0, 1.0), 3: "W", 4: (1.0, 7.0, 2.0)})
+    buffer = io.BytesIO()
+    picture.save(buffer, "JPEG", exif=exif, quality=90)
+    data = buffer.getvalue()
+    assert Image.open(io.BytesIO(data)).getexif().get_ifd(0x8825), "the test photo has a GPS fix"
+    return data
+
+
+@pytest.fixture
+def scene(login):
+    lead = factories.user("staff")
+    visit = Visit(
+        provider=factories.provider(),
+        framework=frameworks.current_framework(),
+        visit_type=VisitType.ANNUAL,
+        visit_date=date.today(),
+        lead=lead,
+        partnership_id=lead.partnership_id,
+    )
+    db.session.add(visit)
+    db.session.commit()
+    return visit, visit.framework.areas[1].criteria[1], login(lead)
+
+
+def post_photo(client, visit, criterion, data, client_id=None, caption="Fire exit"):
+    return client.post(
+        f"/visits/{visit.id}/photos",
+        data={
+            "client_id": client_id or str(uuid.uuid4()),
+            "criterion_id": str(criterion.id),
+            "caption": caption,
+            "photo": (io.BytesIO(data), "IMG_0001.jpg"),
+        },
+        content_type="multipart/form-data",
+    )
+
+
+def test_a_photo_with_gps_comes_back_from_storage_with_no_exif_at_all(scene):
+    visit, criterion, client = scene
+    response = post_photo(client, visit, criterion, photo_with_gps())
+    assert response.json["status"] == "stored"
+    photo = db.session.scalars(select(Photo)).one()
+    for key in (photo.image_key, photo.thumbnail_key):
+        stored = storage.get_storage().get(key)
+        assert not images.has_metadata(stored)
+        assert b"Exif" not in stored and b"GPS" not in stored
+        assert not Image.open(io.BytesIO(stored)).getexif()
+    assert photo.height > photo.width, "turned upright"
+    assert max(photo.width, photo.height) <= 1600 and photo.size <= 350 * 1024
+    thumbnail = client.get(response.json["thumbnail"])
+    assert thumbnail.status_code == 200 and thumbnail.mimetype == "image/jpeg"
+
+
+def test_a_replayed_photo_is_stored_once(scene):
+    visit, criterion, client = scene
+    data, same_id = photo_with_gps(800, 600), str(uuid.uuid4())
+    statuses = [
+        post_photo(client, visit, criterion, data, same_id).json["status"] for _ in range(3)
+    ]
+    assert statuses == ["stored", "repeat", "repeat"]
+    assert db.session.scalar(select(func.count()).select_from(Photo)) == 1
+    other = post_photo(client, visit, criterion, photo_with_gps(640, 480), same_id)
+    assert other.status_code == 409
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"MZ" + bytes(300), "must be a photo"),
+        (b"", "empty"),
+        (b"%PDF-1.4\n%%EOF", "must be a photo"),
+    ],
+)
+def test_files_that_are_not_photos_are_refused(app, scene, data, message):
+    visit, criterion, client = scene
+    root = app.config["STORAGE_LOCAL_ROOT"]
+    from pathlib import Path
+
+    before = len(list(Path(root).rglob("*.jpg")))
+    response = post_photo(client, visit, criterion, data)
+    assert response.status_code == 422 and message in response.json["error"]
+    assert db.session.scalar(select(func.count()).select_from(Photo)) == 0
+    assert len(list(Path(root).rglob("*.jpg"))) == before
+
+
+def test_no_photos_on_a_signed_off_visit(scene):
+    visit, criterion, client = scene
+    visit.status = VisitStatus.SIGNED_OFF
+    db.session.commit()
+    assert post_photo(client, visit, criterion, photo_with_gps(640, 480)).status_code == 409
+
+
+def test_photos_are_only_shown_to_those_who_see_the_visit(scene, login):
+    visit, criterion, client = scene
+    url = post_photo(client, visit, criterion, photo_with_gps(640, 480)).json["thumbnail"]
+    outsider = login(factories.user("staff", partnership=factories.partnership("SLIP")))
+    assert outsider.get(url).status_code == 404
+    provider = login(factories.user("provider", provider=visit.provider))
+    assert provider.get(url).status_code == 404  # not published yet
