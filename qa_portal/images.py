@@ -92,7 +92,21 @@ def _check(data: bytes, max_bytes: int) -> str:
         raise UploadRefused(HEIC_UNREADABLE)
     if content_type not in _FORMATS:
         raise UploadRefused(NOT_A_PHOTO)
+    if _truncated(data, content_type):
+        raise UploadRefused(UNREADABLE)
     return _FORMATS[content_type]
+
+
+def _truncated(data: bytes, content_type: str) -> bool:
+    """Whether the file stops before its end marker. Checked here rather than left to Pillow:
+    WeasyPrint sets Pillow's process-wide LOAD_TRUNCATED_IMAGES, which would accept half a
+    photo padded with grey."""
+    tail = data[-4096:]
+    if content_type == JPEG:
+        return b"\xff\xd9" not in tail
+    if content_type == PNG:
+        return b"IEND" not in tail
+    return False
 
 
 def _decode(data: bytes, image_format: str) -> Image.Image:
