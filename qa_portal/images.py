@@ -101,11 +101,13 @@ def _truncated(data: bytes, content_type: str) -> bool:
     """Whether the file stops before its end marker. Checked here rather than left to Pillow:
     WeasyPrint sets Pillow's process-wide LOAD_TRUNCATED_IMAGES, which would accept half a
     photo padded with grey."""
-    tail = data[-4096:]
     if content_type == JPEG:
-        return b"\xff\xd9" not in tail
+        # The image data ends with an end marker after its last scan; trailing bytes are fine.
+        return data.find(b"\xff\xd9", max(0, data.rfind(b"\xff\xda"))) == -1
     if content_type == PNG:
-        return b"IEND" not in tail
+        return b"IEND" not in data[-4096:]
+    if content_type == WEBP:
+        return int.from_bytes(data[4:8], "little") + 8 > len(data)
     return False
 
 

@@ -14,11 +14,21 @@ from qa_portal.providers.models import (
     ReminderSent,
     VocationalArea,
 )
-from qa_portal.visits.models import Answer, AnswerRevision, Photo, Visit, VisitInvitee
+from qa_portal.visits.models import (
+    Answer,
+    AnswerRevision,
+    AreaJudgement,
+    FollowUpAction,
+    Photo,
+    Visit,
+    VisitInvitee,
+)
 
 __all__ = [
     "AccountToken",
     "Answer",
+    "AreaJudgement",
+    "FollowUpAction",
     "AnswerRevision",
     "AuditEvent",
     "ComplianceItem",

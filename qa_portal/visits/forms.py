@@ -7,8 +7,16 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovSelect,
     GovSubmitInput,
     GovTextArea,
+    GovTextInput,
 )
-from wtforms import RadioField, SelectField, SelectMultipleField, SubmitField, TextAreaField
+from wtforms import (
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import InputRequired, Length, Optional
 
 from qa_portal.accounts.forms import strip
@@ -61,3 +69,36 @@ class InviteForm(FlaskForm):
         validators=[InputRequired(message="Choose who to invite")],
     )
     submit = SubmitField("Send invitations", widget=GovSubmitInput())
+
+
+class ActionForm(FlaskForm):
+    description = TextAreaField(
+        "Action",
+        widget=GovTextArea(),
+        filters=[strip],
+        validators=[InputRequired(message="Describe the action"), Length(max=2000)],
+    )
+    owner = StringField(
+        "Who will do it",
+        widget=GovTextInput(),
+        filters=[strip],
+        validators=[InputRequired(message="Say who owns the action"), Length(max=200)],
+    )
+    due_on = GovDateField("Due by", validators=[InputRequired(message="Enter the due date")])
+    submit = SubmitField("Add action", widget=GovSubmitInput())
+
+
+class ResponseForm(FlaskForm):
+    status = RadioField(
+        "Where it stands",
+        widget=GovRadioInput(),
+        default="in_progress",
+        choices=[("in_progress", "In progress"), ("done", "Done")],
+    )
+    response = TextAreaField(
+        "Your response",
+        widget=GovTextArea(),
+        filters=[strip],
+        validators=[InputRequired(message="Enter your response"), Length(max=2000)],
+    )
+    submit = SubmitField("Send response", widget=GovSubmitInput())

@@ -40,6 +40,20 @@ class VisitStatus(enum.StrEnum):
         return self.value.replace("_", " ").capitalize()
 
 
+class Judgement(enum.StrEnum):
+    GREEN = "green"
+    AMBER = "amber"
+    RED = "red"
+
+    @property
+    def label(self) -> str:
+        return {
+            "green": "Green: strong",
+            "amber": "Amber: secure, with development points",
+            "red": "Red: inadequate, action required",
+        }[self.value]
+
+
 class Visit(TimestampMixin, db.Model):
     __tablename__ = "visits"
     __table_args__ = (Index("ix_visits_provider_date", "provider_id", "visit_date"),)
@@ -56,11 +70,25 @@ class Visit(TimestampMixin, db.Model):
         enum_column(VisitStatus, "visit_status"), default=VisitStatus.SCHEDULED
     )
     purpose: Mapped[str] = mapped_column(Text, default="")
+    overall: Mapped[Judgement | None] = mapped_column(enum_column(Judgement, "overall_judgement"))
+    strengths: Mapped[str] = mapped_column(Text, default="")
+    development: Mapped[str] = mapped_column(Text, default="")
+    signed_off_at: Mapped[datetime | None]
+    signed_off_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    published_at: Mapped[datetime | None]
+    report_key: Mapped[str | None] = mapped_column(String(300))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     provider: Mapped[Provider] = relationship()
+    judgements: Mapped[list[AreaJudgement]] = relationship(cascade="all, delete-orphan")
+    actions: Mapped[list[FollowUpAction]] = relationship(
+        cascade="all, delete-orphan", order_by="FollowUpAction.id"
+    )
     framework: Mapped[Framework] = relationship()
     lead: Mapped[User] = relationship(foreign_keys=[lead_id])
+    signed_off_by: Mapped[User | None] = relationship(foreign_keys=[signed_off_by_id])
     invitees: Mapped[list[VisitInvitee]] = relationship(
         back_populates="visit", cascade="all, delete-orphan", order_by="VisitInvitee.id"
     )
@@ -148,3 +176,43 @@ class Photo(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     author: Mapped[User | None] = relationship()
+
+
+class AreaJudgement(db.Model):
+    """The judgement of one area of a visit: proposed from its ratings, overridable with a
+    reason."""
+
+    __tablename__ = "area_judgements"
+    __table_args__ = (UniqueConstraint("visit_id", "area_id", name="uq_area_judgements_area"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id", ondelete="CASCADE"))
+    area_id: Mapped[int] = mapped_column(ForeignKey("framework_areas.id"))
+    proposed: Mapped[Judgement | None] = mapped_column(enum_column(Judgement, "judgement"))
+    judgement: Mapped[Judgement] = mapped_column(enum_column(Judgement, "judgement"))
+    override_reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class ActionStatus(enum.StrEnum):
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+class FollowUpAction(db.Model):
+    __tablename__ = "visit_actions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id", ondelete="CASCADE"), index=True)
+    description: Mapped[str] = mapped_column(Text)
+    owner: Mapped[str] = mapped_column(String(200))
+    due_on: Mapped[date]
+    status: Mapped[ActionStatus] = mapped_column(
+        enum_column(ActionStatus, "action_status"), default=ActionStatus.OPEN
+    )
+    provider_response: Mapped[str] = mapped_column(Text, default="")
+    responded_at: Mapped[datetime | None]

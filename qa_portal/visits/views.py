@@ -19,15 +19,15 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from qa_portal import clock, policy, storage
+from qa_portal import audit, clock, policy, storage
 from qa_portal.accounts.forms import ConfirmForm
 from qa_portal.accounts.models import Role, User
 from qa_portal.db import db
 from qa_portal.frameworks.models import Criterion, FrameworkArea
 from qa_portal.providers.models import Provider, ProviderStatus
-from qa_portal.visits import checklist, photos, services
-from qa_portal.visits.forms import InviteForm, ScheduleForm
-from qa_portal.visits.models import Answer, Photo, Visit, VisitStatus, VisitType
+from qa_portal.visits import checklist, photos, services, signoff
+from qa_portal.visits.forms import ActionForm, InviteForm, ResponseForm, ScheduleForm
+from qa_portal.visits.models import Answer, Judgement, Photo, Visit, VisitStatus, VisitType
 
 bp = Blueprint("visits", __name__, url_prefix="/visits")
 
@@ -136,6 +136,7 @@ def detail(visit_id: int):
         "visits/detail.html",
         visit=visit,
         form=form,
+        response_form=ResponseForm(),
         can_invite=policy.can(current_user, "invite", visit),
         VisitStatus=VisitStatus,
     )
@@ -314,3 +315,139 @@ def photo(visit_id: int, photo_id: int, size: str):
     )
     response.call_on_close(stream.close)
     return response
+
+
+def _summary_page(visit: Visit, action_form, status: int = 200):
+    proposed = signoff.proposals(visit)
+    return render_template(
+        "visits/summary.html",
+        visit=visit,
+        proposed=proposed,
+        action_form=action_form,
+        overall=signoff.overall_proposal(list(proposed.values())),
+        form=ConfirmForm(),
+        Judgement=Judgement,
+        can_sign=visit.is_open
+        and (current_user.id == visit.lead_id or current_user.role is Role.ADMIN),
+        can_answer=policy.can(current_user, "answer", visit),
+    ), status
+
+
+@bp.route("/<int:visit_id>/summary", methods=["GET", "POST"])
+@policy.role_required(*Role)
+def summary(visit_id: int):
+    visit = policy.get_or_404(policy.visits_for(current_user), id=visit_id)
+    if request.method == "GET":
+        return _summary_page(visit, ActionForm())
+    policy.require(current_user, "answer", visit)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    decisions = {
+        area.id: signoff.AreaDecision(
+            request.form.get(f"area-{area.id}") or None, request.form.get(f"reason-{area.id}", "")
+        )
+        for area in visit.framework.areas
+    }
+    try:
+        signoff.sign_off(
+            current_user,
+            visit,
+            decisions,
+            request.form.get("overall"),
+            request.form.get("strengths", ""),
+            request.form.get("development", ""),
+        )
+    except signoff.SignOffError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return _summary_page(visit, ActionForm(), 400)
+    db.session.commit()
+    flash("Visit signed off. The report is ready.", "success")
+    return redirect(url_for("visits.detail", visit_id=visit.id))
+
+
+@bp.route("/<int:visit_id>/actions", methods=["POST"])
+@policy.role_required(*Role)
+def add_action(visit_id: int):
+    visit = policy.get_or_404(policy.visits_for(current_user), id=visit_id)
+    policy.require(current_user, "answer", visit)
+    form = ActionForm()
+    if form.validate_on_submit():
+        try:
+            signoff.add_action(
+                current_user,
+                visit,
+                form.description.data,
+                form.owner.data,
+                form.due_on.data,
+                clock.today(),
+            )
+        except signoff.SignOffError as exc:
+            db.session.rollback()
+            getattr(form, exc.field, form.description).errors = [str(exc)]
+        else:
+            db.session.commit()
+            flash("Action added.", "success")
+            return redirect(url_for("visits.summary", visit_id=visit.id))
+    return _summary_page(visit, form, 400)
+
+
+@bp.route("/<int:visit_id>/publish", methods=["POST"])
+@policy.role_required(Role.ADMIN, Role.STAFF)
+def publish(visit_id: int):
+    visit = policy.get_or_404(policy.visits_for(current_user), id=visit_id)
+    if current_user.id != visit.lead_id and current_user.role is not Role.ADMIN:
+        abort(403)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        signoff.publish(current_user, visit, _link)
+    except signoff.SignOffError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        flash("Published: the provider can now read the report and answer its actions.", "success")
+    return redirect(url_for("visits.detail", visit_id=visit.id))
+
+
+@bp.route("/<int:visit_id>/report.pdf")
+@policy.role_required(*Role)
+def report(visit_id: int):
+    visit = policy.get_or_404(policy.visits_for(current_user), id=visit_id)
+    data = (
+        storage.get_storage().get(visit.report_key)
+        if visit.report_key
+        else signoff.render_report(visit)
+    )
+    audit.record(
+        "visit_report_downloaded",
+        actor=current_user,
+        target=visit,
+        summary=f"Report of {visit} downloaded",
+    )
+    db.session.commit()
+    filename = f"qa-visit-{visit.visit_date:%Y-%m-%d}-{visit.id}.pdf"
+    return Response(
+        data,
+        mimetype="application/pdf",
+        headers={
+            "Content-Disposition": storage.attachment_disposition(filename),
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@bp.route("/<int:visit_id>/actions/<int:action_id>", methods=["POST"])
+@policy.role_required(Role.PROVIDER)
+def respond(visit_id: int, action_id: int):
+    visit = policy.get_or_404(policy.visits_for(current_user), id=visit_id)
+    action = next((a for a in visit.actions if a.id == action_id), None) or abort(404)
+    form = ResponseForm()
+    if form.validate_on_submit():
+        signoff.respond(current_user, action, form.response.data, form.status.data)
+        db.session.commit()
+        flash("Response sent.", "success")
+    else:
+        flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
+    return redirect(url_for("visits.detail", visit_id=visit.id))

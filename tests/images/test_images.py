@@ -349,3 +349,8 @@ def test_a_truncated_jpeg_is_refused_even_after_weasyprint_is_loaded(camera_jpeg
     import weasyprint  # noqa: F401  (it makes Pillow accept truncated images process-wide)
 
     assert refusal(camera_jpeg[: len(camera_jpeg) // 2]) == images.UNREADABLE
+
+
+def test_bytes_after_the_end_of_a_jpeg_do_not_make_it_unreadable(camera_jpeg):
+    # Some phones append data after the image; the photo itself is whole.
+    assert process_photo(camera_jpeg + bytes(10_000), max_bytes=len(camera_jpeg) * 2).width

@@ -1,0 +1,189 @@
+"""The end of a visit: area judgements proposed from the ratings, sign-off, the PDF report,
+publication to the provider and its responses to follow-up actions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+
+from qa_portal import audit, outbox, pdf, storage
+from qa_portal.accounts.models import Role, User
+from qa_portal.db import db, utcnow
+from qa_portal.frameworks.models import FrameworkArea, Rating
+from qa_portal.visits.checklist import answers_by_criterion
+from qa_portal.visits.models import (
+    ActionStatus,
+    AreaJudgement,
+    FollowUpAction,
+    Judgement,
+    Visit,
+    VisitStatus,
+)
+from qa_portal.visits.photos import photos_by_criterion
+
+
+class SignOffError(Exception):
+    def __init__(self, message: str, field: str = ""):
+        super().__init__(message)
+        self.field = field
+
+
+def propose(ratings: list[Rating | None]) -> Judgement | None:
+    """The documented rule: any red or unmet compliance check makes the area red; otherwise
+    any amber makes it amber; otherwise green if anything was rated; nothing rated, no proposal.
+    "Not applicable" and "not seen" do not count."""
+    given = set(ratings)
+    if given & {Rating.RED, Rating.NOT_MET}:
+        return Judgement.RED
+    if Rating.AMBER in given:
+        return Judgement.AMBER
+    if given & {Rating.GREEN, Rating.MET}:
+        return Judgement.GREEN
+    return None
+
+
+def proposals(visit: Visit) -> dict[int, Judgement | None]:
+    answers = answers_by_criterion(visit)
+    return {
+        area.id: propose([answers[c.id].rating for c in area.criteria if c.id in answers])
+        for area in visit.framework.areas
+    }
+
+
+def overall_proposal(judgements: list[Judgement | None]) -> Judgement | None:
+    return propose([Rating(j.value) for j in judgements if j])
+
+
+@dataclass(frozen=True)
+class AreaDecision:
+    judgement: str | None
+    reason: str
+
+
+def add_action(
+    actor: User, visit: Visit, description: str, owner: str, due_on: date, today: date
+) -> FollowUpAction:
+    if not visit.is_open:
+        raise SignOffError("The visit is signed off: actions can no longer be added", "description")
+    if due_on < today:
+        raise SignOffError("The due date must be today or later", "due_on")
+    action = FollowUpAction(
+        visit_id=visit.id, description=description.strip(), owner=owner.strip(), due_on=due_on
+    )
+    db.session.add(action)
+    db.session.flush()
+    audit.record("action_added", actor=actor, target=action, summary=f"Action on {visit}")
+    return action
+
+
+def sign_off(
+    actor: User,
+    visit: Visit,
+    decisions: dict[int, AreaDecision],
+    overall: str | None,
+    strengths: str,
+    development: str,
+) -> None:
+    if actor.id != visit.lead_id and actor.role is not Role.ADMIN:
+        raise SignOffError("Only the visit's lead can sign it off", "overall")
+    if not visit.is_open:
+        raise SignOffError("This visit is already signed off", "overall")
+    proposed = proposals(visit)
+    visit.judgements.clear()
+    db.session.flush()
+    for area in visit.framework.areas:
+        decision = decisions.get(area.id) or AreaDecision(None, "")
+        chosen = Judgement(decision.judgement) if decision.judgement else proposed[area.id]
+        if chosen is None:
+            raise SignOffError(f"Judge {area.name}: nothing in it was rated", f"area-{area.id}")
+        if chosen is not proposed[area.id] and not decision.reason.strip():
+            raise SignOffError(
+                f"Give the reason for changing the judgement of {area.name}", f"reason-{area.id}"
+            )
+        visit.judgements.append(
+            AreaJudgement(
+                area_id=area.id,
+                proposed=proposed[area.id],
+                judgement=chosen,
+                override_reason=decision.reason.strip(),
+            )
+        )
+    if not overall:
+        raise SignOffError("Choose the overall judgement", "overall")
+    visit.overall = Judgement(overall)
+    visit.strengths, visit.development = strengths.strip(), development.strip()
+    visit.status, visit.signed_off_at, visit.signed_off_by_id = (
+        VisitStatus.SIGNED_OFF,
+        utcnow(),
+        actor.id,
+    )
+    db.session.flush()
+    store_report(visit)
+    audit.record("visit_signed_off", actor=actor, target=visit, summary=f"Signed off {visit}")
+
+
+def publish(actor: User, visit: Visit, link: Callable[[Visit], str]) -> None:
+    if visit.status is not VisitStatus.SIGNED_OFF:
+        raise SignOffError("Only a signed-off visit can be published", "overall")
+    visit.status, visit.published_at = VisitStatus.PUBLISHED, utcnow()
+    for email in db.session.scalars(
+        select(User.email).where(User.provider_id == visit.provider_id, User.disabled_at.is_(None))
+    ):
+        outbox.queue(
+            email,
+            f"QA visit report: {visit.provider.name}",
+            f"The report of the {visit.visit_type.label.lower()} QA visit on "
+            f"{visit.visit_date:%-d %B %Y} is ready, with "
+            f"{len(visit.actions)} follow-up action(s) for you to answer:\n"
+            f"{link(visit)}\n",
+        )
+    db.session.flush()
+    audit.record("visit_published", actor=actor, target=visit, summary=f"Published {visit}")
+
+
+def respond(actor: User, action: FollowUpAction, response: str, status: str) -> None:
+    if not response.strip():
+        raise SignOffError("Enter your response", "response")
+    action.provider_response, action.responded_at = response.strip(), utcnow()
+    action.status = ActionStatus(status)
+    db.session.flush()
+    audit.record("action_answered", actor=actor, target=action, summary="Provider responded")
+
+
+def render_report(visit: Visit) -> bytes:
+    answers = answers_by_criterion(visit)
+    grouped = photos_by_criterion(visit)
+    backend = storage.get_storage()
+    resources = {
+        f"photo-{p.id}": (backend.get(p.thumbnail_key), "image/jpeg")
+        for photos in grouped.values()
+        for p in photos
+    }
+    areas = db.session.scalars(
+        select(FrameworkArea)
+        .where(FrameworkArea.framework_id == visit.framework_id)
+        .order_by(FrameworkArea.position)
+    )
+    judgements = {j.area_id: j for j in visit.judgements}
+    return pdf.render_pdf(
+        "pdf/visit_report.html",
+        resources=resources,
+        visit=visit,
+        areas=list(areas),
+        answers=answers,
+        photos=grouped,
+        judgements=judgements,
+    )
+
+
+def store_report(visit: Visit) -> None:
+    data = render_report(visit)
+    key = storage.new_key(f"visits/{visit.id}/reports", ".pdf")
+    storage.get_storage().put(key, data, "application/pdf")
+    old, visit.report_key = visit.report_key, key
+    db.session.flush()
+    if old:
+        storage.get_storage().delete(old)
