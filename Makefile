@@ -22,6 +22,9 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+bench: $(VENV)/.installed-dev
+	$(BIN)/python bench/run.py
+
 system-packages:
 	scripts/system-packages.sh
 
