@@ -22,7 +22,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('visit_id', sa.Integer(), nullable=False),
     sa.Column('area_id', sa.Integer(), nullable=False),
-    sa.Column('proposed', sa.Enum('green', 'amber', 'red', name='judgement', native_enum=False, create_constraint=True, length=32), nullable=True),
+    sa.Column('proposed', sa.Enum('green', 'amber', 'red', name='proposed_judgement', native_enum=False, create_constraint=True, length=32), nullable=True),
     sa.Column('judgement', sa.Enum('green', 'amber', 'red', name='judgement', native_enum=False, create_constraint=True, length=32), nullable=False),
     sa.Column('override_reason', sa.Text(), nullable=False),
     sa.ForeignKeyConstraint(['area_id'], ['framework_areas.id'], name=op.f('fk_area_judgements_area_id_framework_areas')),
