@@ -8,6 +8,7 @@ export FLASK_APP := wsgi.py
 .PHONY: run test lint bench system-packages clean
 
 run: $(VENV)/.installed-run
+	scripts/system-packages.sh runtime
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed-demo
 	@echo ""

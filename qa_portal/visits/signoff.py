@@ -9,7 +9,7 @@ from datetime import date
 
 from sqlalchemy import select
 
-from qa_portal import audit, outbox, pdf, storage
+from qa_portal import audit, outbox, storage
 from qa_portal.accounts.models import Role, User
 from qa_portal.db import db, utcnow
 from qa_portal.frameworks.models import FrameworkArea, Rating
@@ -154,6 +154,9 @@ def respond(actor: User, action: FollowUpAction, response: str, status: str) -> 
 
 
 def render_report(visit: Visit) -> bytes:
+    # Imported here: WeasyPrint loads Pango when imported, and only reports need it.
+    from qa_portal import pdf
+
     answers = answers_by_criterion(visit)
     grouped = photos_by_criterion(visit)
     backend = storage.get_storage()
