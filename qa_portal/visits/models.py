@@ -188,9 +188,7 @@ class AreaJudgement(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id", ondelete="CASCADE"))
     area_id: Mapped[int] = mapped_column(ForeignKey("framework_areas.id"))
-    proposed: Mapped[Judgement | None] = mapped_column(
-        enum_column(Judgement, "proposed_judgement")
-    )
+    proposed: Mapped[Judgement | None] = mapped_column(enum_column(Judgement, "proposed_judgement"))
     judgement: Mapped[Judgement] = mapped_column(enum_column(Judgement, "judgement"))
     override_reason: Mapped[str] = mapped_column(Text, default="")
 
