@@ -15,14 +15,11 @@ from qa_portal.frameworks.models import (
     FrameworkArea,
     FrameworkStatus,
 )
+from qa_portal.rules import RuleBroken
 
 
-class FrameworkError(Exception):
-    """A rule was broken; `field` names the form field the message belongs next to."""
-
-    def __init__(self, message: str, field: str = ""):
-        super().__init__(message)
-        self.field = field
+class FrameworkError(RuleBroken):
+    """A rule of this area was broken."""
 
 
 def load_default_framework() -> Framework | None:

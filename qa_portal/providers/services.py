@@ -27,6 +27,7 @@ from qa_portal.providers.models import (
     VocationalArea,
     provider_partnerships,
 )
+from qa_portal.rules import RuleBroken
 
 URN_PATTERN = re.compile(r"^(\d{6,7}|(EY|SC)\d{6})$")
 DOCUMENT_TYPES = {"application/pdf", "image/jpeg", "image/png"}
@@ -34,12 +35,8 @@ EXTENSIONS = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".pn
 REMINDER_STAGES = (30, 7, 0)
 
 
-class RegisterError(Exception):
-    """A rule was broken; `field` names the form field the message belongs next to."""
-
-    def __init__(self, message: str, field: str = ""):
-        super().__init__(message)
-        self.field = field
+class RegisterError(RuleBroken):
+    """A rule of this area was broken."""
 
 
 # --- providers -------------------------------------------------------------------------------

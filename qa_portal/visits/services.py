@@ -12,6 +12,7 @@ from qa_portal.accounts.models import Role, User
 from qa_portal.db import db
 from qa_portal.frameworks.services import current_framework
 from qa_portal.providers.models import Provider, ProviderStatus
+from qa_portal.rules import RuleBroken
 from qa_portal.visits.models import Visit, VisitInvitee, VisitStatus, VisitType
 
 OVERDUE_AFTER = timedelta(days=365)
@@ -19,12 +20,8 @@ LEAD_ROLES = (Role.STAFF, Role.ADMIN)
 INVITEE_ROLES = (Role.HEAD, Role.STAFF)
 
 
-class VisitError(Exception):
-    """A rule was broken; `field` names the form field the message belongs next to."""
-
-    def __init__(self, message: str, field: str = ""):
-        super().__init__(message)
-        self.field = field
+class VisitError(RuleBroken):
+    """A rule of this area was broken."""
 
 
 def schedule_visit(

@@ -13,6 +13,7 @@ from qa_portal import audit, outbox, storage
 from qa_portal.accounts.models import Role, User
 from qa_portal.db import db, utcnow
 from qa_portal.frameworks.models import FrameworkArea, Rating
+from qa_portal.rules import RuleBroken
 from qa_portal.visits.checklist import answers_by_criterion
 from qa_portal.visits.models import (
     ActionStatus,
@@ -25,10 +26,8 @@ from qa_portal.visits.models import (
 from qa_portal.visits.photos import photos_by_criterion
 
 
-class SignOffError(Exception):
-    def __init__(self, message: str, field: str = ""):
-        super().__init__(message)
-        self.field = field
+class SignOffError(RuleBroken):
+    """A rule of this area was broken."""
 
 
 def propose(ratings: list[Rating | None]) -> Judgement | None:
