@@ -61,7 +61,8 @@ def test_signing_out_with_unsent_answers_warns_first(page: Page, context: Browse
         dialog.dismiss()
 
     page.on("dialog", dismiss)
-    navigation(page).get_by_role("button", name="Sign out").click()
+    with page.expect_event("dialog"):
+        navigation(page).get_by_role("button", name="Sign out").click()
     assert messages and "not reached the server yet" in messages[0]
     expect(page.get_by_role("heading", level=1)).to_have_text("Safeguarding")  # still here
     context.set_offline(False)
