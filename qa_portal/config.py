@@ -68,6 +68,9 @@ def from_environment(instance_path: str) -> dict:
         "S3_SECRET_ACCESS_KEY": os.environ.get("S3_SECRET_ACCESS_KEY"),
         "S3_PREFIX": os.environ.get("S3_PREFIX", ""),
         "UPLOAD_MAX_BYTES": _int("UPLOAD_MAX_BYTES", 10 * 1024 * 1024),
+        # An invited head keeps a visit this many days after it is published, no longer
+        # (unless a pupil seen on the visit is on the roll of the head's school).
+        "HEAD_VISIT_ACCESS_DAYS": _int("HEAD_VISIT_ACCESS_DAYS", 30),
     }
 
 

@@ -15,17 +15,23 @@ from qa_portal.providers.models import (
     VocationalArea,
 )
 from qa_portal.visits.models import (
+    Amendment,
     Answer,
     AnswerRevision,
     AreaJudgement,
     FollowUpAction,
+    Observation,
     Photo,
+    PupilSeen,
     Visit,
     VisitInvitee,
 )
 
 __all__ = [
     "AccountToken",
+    "Amendment",
+    "Observation",
+    "PupilSeen",
     "Answer",
     "AreaJudgement",
     "FollowUpAction",

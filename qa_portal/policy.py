@@ -7,15 +7,16 @@ simply not found (404). Role checks on routes use `role_required` (403); per-rec
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import abort
+from flask import abort, current_app
 from flask_login import current_user, login_required
 from sqlalchemy import Select, false, or_, select
 
 from qa_portal.accounts.models import Role, User
-from qa_portal.db import db
+from qa_portal.db import db, utcnow
 from qa_portal.frameworks.models import Framework, FrameworkStatus
 from qa_portal.partnerships.models import Partnership, School
 from qa_portal.providers.models import (
@@ -24,7 +25,7 @@ from qa_portal.providers.models import (
     ProviderStatus,
     provider_partnerships,
 )
-from qa_portal.visits.models import Visit, VisitInvitee, VisitStatus
+from qa_portal.visits.models import PupilSeen, Visit, VisitInvitee, VisitStatus
 
 T = TypeVar("T")
 
@@ -120,10 +121,42 @@ def visits_for(user: User) -> Select[tuple[Visit]]:
             or_(published, Visit.partnership_id == user.partnership_id, Visit.id.in_(invited))
         )
     if user.role is Role.HEAD:
-        return stmt.where(Visit.id.in_(invited))
+        # The invitation gives access until a set time after publication; after that only
+        # a visit that saw pupils on the roll of the head's school stays open to them.
+        until = utcnow() - timedelta(days=current_app.config["HEAD_VISIT_ACCESS_DAYS"])
+        own_pupils = select(PupilSeen.visit_id).where(
+            PupilSeen.school_id == user.school_id, PupilSeen.school_id.is_not(None)
+        )
+        return stmt.where(
+            Visit.id.in_(invited),
+            or_(
+                Visit.published_at.is_(None),
+                Visit.published_at > until,
+                Visit.id.in_(own_pupils),
+            ),
+        )
     if user.role is Role.PROVIDER:
         return stmt.where(published, Visit.provider_id == user.provider_id)
     return stmt.where(false())
+
+
+def pupils_seen_for(user: User, visit: Visit) -> list[PupilSeen]:
+    """The pupils seen on a visit whose names this user may read: the visit's own team and
+    admins see all; a head only the pupils on their school's roll; anyone else none."""
+    if user.role is Role.ADMIN or _on_team(user, visit):
+        return list(visit.pupils)
+    if user.role is Role.HEAD and user.school_id is not None:
+        return [p for p in visit.pupils if p.school_id == user.school_id]
+    return []
+
+
+def _on_team(user: User, visit: Visit) -> bool:
+    """The visit's lead, staff of the partnership whose visit it is, and invited staff."""
+    return (
+        user.id == visit.lead_id
+        or (user.role is Role.STAFF and user.partnership_id == visit.partnership_id)
+        or (user.role is Role.STAFF and user.id in {i.user_id for i in visit.invitees})
+    )
 
 
 def users_for(user: User) -> Select[tuple[User]]:
@@ -176,13 +209,18 @@ _RULES = {
         )
     ),
     ("Visit", "answer"): lambda user, visit: (
-        visit.is_open
-        and (
-            user.role is Role.ADMIN
-            or user.id == visit.lead_id
-            or (user.role is Role.STAFF and user.partnership_id == visit.partnership_id)
-            or (user.role is Role.STAFF and user.id in {i.user_id for i in visit.invitees})
-        )
+        visit.is_open and (user.role is Role.ADMIN or _on_team(user, visit))
+    ),
+    # Invited heads add observations (notes and photos, marked as theirs); they do not rate.
+    ("Visit", "observe"): lambda user, visit: (
+        visit.is_open and user.role is Role.HEAD and user.id in {i.user_id for i in visit.invitees}
+    ),
+    ("Visit", "sign_off"): lambda user, visit: (
+        visit.is_open and (user.role is Role.ADMIN or user.id == visit.lead_id)
+    ),
+    ("Visit", "amend"): lambda user, visit: (
+        visit.status in (VisitStatus.SIGNED_OFF, VisitStatus.PUBLISHED)
+        and (user.role is Role.ADMIN or _on_team(user, visit))
     ),
     ("Framework", "edit"): lambda user, framework: (
         user.role is Role.ADMIN and framework.is_editable

@@ -16,6 +16,7 @@ from sqlalchemy import event, text
 from qa_portal import create_app
 from qa_portal.accounts.models import Role
 from qa_portal.db import db
+from qa_portal.frameworks import outline
 from qa_portal.frameworks.services import load_default_framework
 from qa_portal.partnerships.services import load_reference
 from qa_portal.providers.reference import load_register_reference
@@ -127,6 +128,7 @@ def _rolled_back(request, app):
             outer.rollback()
             connection.close()
             engines[None] = engine
+            outline.forget()  # rolled-back framework ids may be used again by the next test
 
 
 @pytest.fixture

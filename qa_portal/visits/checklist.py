@@ -13,7 +13,7 @@ from sqlalchemy import select
 from qa_portal.accounts.models import User
 from qa_portal.db import db, utcnow
 from qa_portal.frameworks.models import Criterion, FrameworkArea, Rating
-from qa_portal.visits.models import Answer, AnswerRevision, Visit, VisitStatus
+from qa_portal.visits.models import Answer, AnswerRevision, Observation, Visit, VisitStatus
 
 CLIENT_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 NOTE_MAX = 4000
@@ -109,8 +109,13 @@ def save_answer(actor: User, visit: Visit, answer: AnswerIn) -> str:
             author_id=actor.id,
         )
     )
+    # Locked (on PostgreSQL; SQLite has one writer at a time), so two answers for one
+    # criterion at once compare their times one after the other. Two first answers at once
+    # meet on the unique (visit, criterion) index instead: the caller tries the loser again.
     current = db.session.scalars(
-        select(Answer).where(Answer.visit_id == visit.id, Answer.criterion_id == criterion.id)
+        select(Answer)
+        .where(Answer.visit_id == visit.id, Answer.criterion_id == criterion.id)
+        .with_for_update()
     ).first()
     if current is None:
         db.session.add(
@@ -170,3 +175,61 @@ def previous_visit(visit: Visit) -> Visit | None:
 def now_ms() -> datetime:
     now = utcnow()
     return now - timedelta(microseconds=now.microsecond % 1000)
+
+
+def save_observation(actor: User, visit: Visit, answer: AnswerIn) -> str:
+    """An invited head's note on a criterion, kept as theirs beside the team's answer (a head
+    does not rate: any rating sent is ignored). Exactly once per client id, like an answer."""
+    if not visit.is_open:
+        raise AnswerRefused(
+            "This visit has been signed off: observations can no longer change", 409
+        )
+    previous = repeat_of(answer)
+    if previous is not None:
+        return previous
+    criterion = criterion_of(visit, answer.criterion_id)
+    db.session.add(
+        AnswerRevision(
+            client_id=answer.client_id,
+            payload_hash=answer.payload_hash,
+            visit_id=visit.id,
+            criterion_id=criterion.id,
+            rating=None,
+            note=answer.note,
+            answered_at=answer.answered_at,
+            author_id=actor.id,
+            observation=True,
+        )
+    )
+    current = db.session.scalars(
+        select(Observation).where(
+            Observation.visit_id == visit.id,
+            Observation.criterion_id == criterion.id,
+            Observation.author_id == actor.id,
+        )
+    ).first()
+    if current is None:
+        db.session.add(
+            Observation(
+                visit_id=visit.id,
+                criterion_id=criterion.id,
+                author_id=actor.id,
+                text=answer.note,
+                observed_at=answer.answered_at,
+            )
+        )
+    elif answer.answered_at >= current.observed_at:
+        current.text, current.observed_at = answer.note, answer.answered_at
+    db.session.flush()
+    return "stored"
+
+
+def observations_by_criterion(visit: Visit) -> dict[int, list[Observation]]:
+    grouped: dict[int, list[Observation]] = {}
+    for observation in db.session.scalars(
+        select(Observation)
+        .where(Observation.visit_id == visit.id, Observation.text != "")
+        .order_by(Observation.observed_at)
+    ):
+        grouped.setdefault(observation.criterion_id, []).append(observation)
+    return grouped

@@ -1,4 +1,4 @@
-"""Forms for scheduling a visit and inviting people to it."""
+"""Forms for scheduling a visit, inviting people, and recording what the visit found."""
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
@@ -102,3 +102,64 @@ class ResponseForm(FlaskForm):
         validators=[InputRequired(message="Enter your response"), Length(max=2000)],
     )
     submit = SubmitField("Send response", widget=GovSubmitInput())
+
+
+class PupilForm(FlaskForm):
+    name = StringField(
+        "Pupil's name or initials",
+        widget=GovTextInput(),
+        filters=[strip],
+        validators=[InputRequired(message="Enter the pupil's name or initials"), Length(max=120)],
+    )
+    school_id = SelectField(
+        "School whose roll they are on",
+        coerce=int,
+        widget=GovSelect(),
+        validators=[Optional()],
+    )
+    note = StringField(
+        "What you saw (optional)",
+        widget=GovTextInput(),
+        filters=[strip],
+        validators=[Optional(), Length(max=500)],
+    )
+    submit = SubmitField("Add pupil", widget=GovSubmitInput())
+
+
+class CheckForm(FlaskForm):
+    status = RadioField(
+        "What you found",
+        widget=GovRadioInput(),
+        choices=[("open", "Not started"), ("in_progress", "In progress"), ("done", "Done")],
+        validators=[InputRequired(message="Choose what you found")],
+    )
+    note = StringField(
+        "Note (optional)",
+        widget=GovTextInput(),
+        filters=[strip],
+        validators=[Optional(), Length(max=2000)],
+    )
+    submit = SubmitField("Save check", widget=GovSubmitInput())
+
+
+class AmendForm(FlaskForm):
+    criterion_id = SelectField(
+        "Criterion",
+        coerce=int,
+        widget=GovSelect(),
+        validators=[InputRequired(message="Choose the criterion to amend")],
+    )
+    rating = RadioField("New rating", widget=GovRadioInput(), validators=[Optional()])
+    note = TextAreaField(
+        "New note",
+        widget=GovTextArea(),
+        filters=[strip],
+        validators=[Optional(), Length(max=4000)],
+    )
+    reason = TextAreaField(
+        "Why is it being amended?",
+        widget=GovTextArea(),
+        filters=[strip],
+        validators=[InputRequired(message="Say why the answer is being amended"), Length(max=2000)],
+    )
+    submit = SubmitField("Record the amendment", widget=GovSubmitInput())

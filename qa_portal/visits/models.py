@@ -6,7 +6,7 @@ import enum
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from qa_portal.db import TimestampMixin, db, enum_column, utcnow
@@ -15,6 +15,7 @@ from qa_portal.providers.models import Provider
 
 if TYPE_CHECKING:
     from qa_portal.accounts.models import User
+    from qa_portal.partnerships.models import School
 
 
 class VisitType(enum.StrEnum):
@@ -92,6 +93,12 @@ class Visit(TimestampMixin, db.Model):
     invitees: Mapped[list[VisitInvitee]] = relationship(
         back_populates="visit", cascade="all, delete-orphan", order_by="VisitInvitee.id"
     )
+    pupils: Mapped[list[PupilSeen]] = relationship(
+        cascade="all, delete-orphan", order_by="PupilSeen.id"
+    )
+    amendments: Mapped[list[Amendment]] = relationship(
+        cascade="all, delete-orphan", order_by="Amendment.id"
+    )
 
     @property
     def is_open(self) -> bool:
@@ -152,6 +159,64 @@ class AnswerRevision(db.Model):
     answered_at: Mapped[datetime]
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # An invited head's observation rather than the visit team's answer.
+    observation: Mapped[bool] = mapped_column(default=False, server_default=false())
+
+    author: Mapped[User | None] = relationship()
+
+
+class Observation(db.Model):
+    """What an invited head noted about one criterion: theirs, beside the team's answer. The
+    latest text each head sent stands; every version stays in the answer history."""
+
+    __tablename__ = "visit_observations"
+    __table_args__ = (
+        UniqueConstraint("visit_id", "criterion_id", "author_id", name="uq_visit_observations"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id", ondelete="CASCADE"), index=True)
+    criterion_id: Mapped[int] = mapped_column(ForeignKey("criteria.id"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(Text, default="")
+    observed_at: Mapped[datetime]
+
+    author: Mapped[User] = relationship()
+
+
+class PupilSeen(db.Model):
+    """A pupil the visitors saw at the provider. Free text until placements are recorded; the
+    school says whose roll the pupil is on, which decides which head may see the name."""
+
+    __tablename__ = "visit_pupils"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id"), index=True)
+    note: Mapped[str] = mapped_column(String(500), default="")
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    school: Mapped[School | None] = relationship()
+
+
+class Amendment(db.Model):
+    """A change to a signed-off visit: what a criterion's answer was, what it became, who
+    changed it and why. Signed-off answers change only this way."""
+
+    __tablename__ = "visit_amendments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id", ondelete="CASCADE"), index=True)
+    criterion_id: Mapped[int] = mapped_column(ForeignKey("criteria.id"))
+    old_rating: Mapped[Rating | None] = mapped_column(enum_column(Rating, "amended_from"))
+    new_rating: Mapped[Rating | None] = mapped_column(enum_column(Rating, "amended_to"))
+    old_note: Mapped[str] = mapped_column(Text, default="")
+    new_note: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(Text)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    made_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     author: Mapped[User | None] = relationship()
 
@@ -216,3 +281,7 @@ class FollowUpAction(db.Model):
     )
     provider_response: Mapped[str] = mapped_column(Text, default="")
     responded_at: Mapped[datetime | None]
+    # Checked at the provider's next visit: what the visitor found.
+    check_note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    checked_at: Mapped[datetime | None]
+    checked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

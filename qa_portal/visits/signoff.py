@@ -3,20 +3,31 @@ publication to the provider and its responses to follow-up actions."""
 
 from __future__ import annotations
 
+import hashlib
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
 
-from qa_portal import audit, outbox, storage
-from qa_portal.accounts.models import Role, User
+from qa_portal import audit, outbox, policy, storage
+from qa_portal.accounts.models import User
 from qa_portal.db import db, utcnow
 from qa_portal.frameworks.models import FrameworkArea, Rating
 from qa_portal.rules import RuleBroken
-from qa_portal.visits.checklist import answers_by_criterion
+from qa_portal.visits.checklist import (
+    AnswerRefused,
+    answers_by_criterion,
+    criterion_of,
+    now_ms,
+    observations_by_criterion,
+)
 from qa_portal.visits.models import (
     ActionStatus,
+    Amendment,
+    Answer,
+    AnswerRevision,
     AreaJudgement,
     FollowUpAction,
     Judgement,
@@ -86,10 +97,10 @@ def sign_off(
     strengths: str,
     development: str,
 ) -> None:
-    if actor.id != visit.lead_id and actor.role is not Role.ADMIN:
-        raise SignOffError("Only the visit's lead can sign it off", "overall")
     if not visit.is_open:
         raise SignOffError("This visit is already signed off", "overall")
+    if not policy.can(actor, "sign_off", visit):
+        raise SignOffError("Only the visit's lead can sign it off", "overall")
     proposed = proposals(visit)
     visit.judgements.clear()
     db.session.flush()
@@ -152,6 +163,73 @@ def respond(actor: User, action: FollowUpAction, response: str, status: str) -> 
     audit.record("action_answered", actor=actor, target=action, summary="Provider responded")
 
 
+def amend(
+    actor: User, visit: Visit, criterion_id: int, rating: str | None, note: str, reason: str
+) -> Amendment:
+    """Change one answer of a signed-off visit: the old and new answer, who and why are kept,
+    and the stored report is made again. The signed judgements stand as they were signed."""
+    if visit.status not in (VisitStatus.SIGNED_OFF, VisitStatus.PUBLISHED):
+        raise SignOffError(
+            "The visit is not signed off yet: change the answer in the checklist", "criterion_id"
+        )
+    if not reason.strip():
+        raise SignOffError("Say why the answer is being amended", "reason")
+    try:
+        criterion = criterion_of(visit, criterion_id)
+    except AnswerRefused as exc:
+        raise SignOffError(str(exc), "criterion_id") from exc
+    if rating and rating not in {r.value for r in criterion.scale}:
+        raise SignOffError("Choose a rating on this criterion's scale", "rating")
+    new_rating, note = Rating(rating) if rating else None, note.strip()
+    answer = answers_by_criterion(visit).get(criterion.id)
+    old_rating, old_note = (answer.rating, answer.note) if answer else (None, "")
+    if (new_rating, note) == (old_rating, old_note):
+        raise SignOffError("That is the answer already recorded: nothing to amend", "rating")
+    now = now_ms()
+    if answer is None:
+        answer = Answer(visit_id=visit.id, criterion_id=criterion.id)
+        db.session.add(answer)
+    answer.rating, answer.note, answer.answered_at, answer.answered_by_id = (
+        new_rating,
+        note,
+        now,
+        actor.id,
+    )
+    client_id = str(uuid.uuid4())
+    db.session.add(
+        AnswerRevision(
+            client_id=client_id,
+            payload_hash=hashlib.sha256(client_id.encode()).hexdigest(),
+            visit_id=visit.id,
+            criterion_id=criterion.id,
+            rating=new_rating,
+            note=note,
+            answered_at=now,
+            author_id=actor.id,
+        )
+    )
+    amendment = Amendment(
+        visit_id=visit.id,
+        criterion_id=criterion.id,
+        old_rating=old_rating,
+        new_rating=new_rating,
+        old_note=old_note,
+        new_note=note,
+        reason=reason.strip(),
+        author_id=actor.id,
+    )
+    visit.amendments.append(amendment)
+    db.session.flush()
+    store_report(visit)
+    audit.record(
+        "visit_amended",
+        actor=actor,
+        target=visit,
+        summary=f"Amended criterion {criterion.code} of {visit}: {reason.strip()[:200]}",
+    )
+    return amendment
+
+
 def render_report(visit: Visit) -> bytes:
     # Imported here: WeasyPrint loads Pango when imported, and only reports need it.
     from qa_portal import pdf
@@ -178,6 +256,8 @@ def render_report(visit: Visit) -> bytes:
         answers=answers,
         photos=grouped,
         judgements=judgements,
+        observations=observations_by_criterion(visit),
+        criteria={c.id: c for area in visit.framework.areas for c in area.criteria},
     )
 
 

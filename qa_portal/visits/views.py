@@ -18,16 +18,33 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from qa_portal import audit, clock, policy, storage
 from qa_portal.accounts.forms import ConfirmForm
 from qa_portal.accounts.models import Role, User
 from qa_portal.db import db
-from qa_portal.frameworks.models import Criterion, FrameworkArea
+from qa_portal.frameworks.outline import outline
+from qa_portal.partnerships.models import School
 from qa_portal.providers.models import Provider, ProviderStatus
-from qa_portal.visits import checklist, photos, services, signoff
-from qa_portal.visits.forms import ActionForm, InviteForm, ResponseForm, ScheduleForm
-from qa_portal.visits.models import Answer, Judgement, Photo, Visit, VisitStatus, VisitType
+from qa_portal.visits import checklist, entries, fieldwork, photos, services, signoff
+from qa_portal.visits.forms import (
+    ActionForm,
+    AmendForm,
+    CheckForm,
+    InviteForm,
+    PupilForm,
+    ResponseForm,
+    ScheduleForm,
+)
+from qa_portal.visits.models import (
+    FollowUpAction,
+    Judgement,
+    Photo,
+    Visit,
+    VisitStatus,
+    VisitType,
+)
 
 bp = Blueprint("visits", __name__, url_prefix="/visits")
 
@@ -116,14 +133,46 @@ def new():
     return render_template("visits/new.html", form=form)
 
 
-@bp.route("/<int:visit_id>", methods=["GET", "POST"])
-@policy.role_required(*Role)
-def detail(visit_id: int):
-    visit = policy.get_or_404(policy.visits_for(current_user), id=visit_id)
+def _invite_form(visit: Visit) -> tuple[InviteForm, list[User]]:
     form = InviteForm()
     invited = {i.user_id for i in visit.invitees}
     candidates = [u for u in _people(services.INVITEE_ROLES) if u.id not in invited]
     form.invitee_ids.choices = [(u.id, _label(u)) for u in candidates]
+    return form, candidates
+
+
+def _pupil_form(form: PupilForm | None = None) -> PupilForm:
+    form = form or PupilForm(formdata=None)
+    schools = db.session.scalars(select(School).order_by(School.name))
+    form.school_id.choices = [(0, "Not known")] + [(s.id, s.name) for s in schools]
+    return form
+
+
+def _detail_page(visit: Visit, status: int = 200, **forms):
+    can_answer = policy.can(current_user, "answer", visit)
+    return render_template(
+        "visits/detail.html",
+        visit=visit,
+        form=forms.get("form") or _invite_form(visit)[0],
+        response_form=ResponseForm(),
+        pupil_form=_pupil_form(forms.get("pupil_form")) if can_answer else None,
+        check_form=CheckForm(formdata=None),
+        check_errors=forms.get("check_errors", {}),
+        pupils=policy.pupils_seen_for(current_user, visit),
+        to_check=fieldwork.actions_to_check(visit),
+        can_invite=policy.can(current_user, "invite", visit),
+        can_answer=can_answer,
+        can_amend=policy.can(current_user, "amend", visit),
+        can_sign=policy.can(current_user, "sign_off", visit),
+        VisitStatus=VisitStatus,
+    ), status
+
+
+@bp.route("/<int:visit_id>", methods=["GET", "POST"])
+@policy.role_required(*Role)
+def detail(visit_id: int):
+    visit = policy.get_or_404(policy.visits_for(current_user), id=visit_id)
+    form, candidates = _invite_form(visit)
     if request.method == "POST":
         policy.require(current_user, "invite", visit)
         if form.validate_on_submit():
@@ -132,47 +181,154 @@ def detail(visit_id: int):
             db.session.commit()
             flash(f"{len(chosen)} invitation(s) emailed.", "success")
             return redirect(url_for("visits.detail", visit_id=visit.id))
-    return render_template(
-        "visits/detail.html",
-        visit=visit,
-        form=form,
-        response_form=ResponseForm(),
-        can_invite=policy.can(current_user, "invite", visit),
-        VisitStatus=VisitStatus,
-    )
+    return _detail_page(visit, form=form)
 
 
-def _area_of(visit: Visit, number: int):
-    areas = visit.framework.areas
-    if not 1 <= number <= len(areas):
+@bp.route("/<int:visit_id>/pupils", methods=["POST"])
+@policy.role_required(*Role)
+def add_pupil(visit_id: int):
+    """A pupil seen. Sent as an ordinary form, never queued: names stay off the phone."""
+    visit = policy.get_or_404(policy.visits_for(current_user), id=visit_id)
+    policy.require(current_user, "answer", visit)
+    form = _pupil_form(PupilForm())
+    if form.validate_on_submit():
+        school = db.session.get(School, form.school_id.data) if form.school_id.data else None
+        try:
+            fieldwork.add_pupil(current_user, visit, form.name.data, school, form.note.data or "")
+        except fieldwork.FieldworkError as exc:
+            db.session.rollback()
+            getattr(form, exc.field, form.name).errors = [str(exc)]
+        else:
+            db.session.commit()
+            flash("Pupil added to the visit.", "success")
+            return redirect(url_for("visits.detail", visit_id=visit.id, _anchor="pupils"))
+    return _detail_page(visit, 400, pupil_form=form)
+
+
+@bp.route("/<int:visit_id>/pupils/<int:pupil_id>/remove", methods=["POST"])
+@policy.role_required(*Role)
+def remove_pupil(visit_id: int, pupil_id: int):
+    visit = policy.get_or_404(policy.visits_for(current_user), id=visit_id)
+    policy.require(current_user, "answer", visit)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        fieldwork.remove_pupil(current_user, visit, pupil_id)
+    except fieldwork.FieldworkError:
+        db.session.rollback()
         abort(404)
-    return areas, areas[number - 1]
+    db.session.commit()
+    flash("Pupil removed from the visit.", "success")
+    return redirect(url_for("visits.detail", visit_id=visit.id, _anchor="pupils"))
 
 
-def _previous_answers(visit: Visit) -> dict[tuple[str, str], Answer]:
-    before = checklist.previous_visit(visit)
-    if before is None:
-        return {}
-    rows = db.session.execute(
-        select(Answer, Criterion.code, FrameworkArea.code)
-        .join(Criterion, Criterion.id == Answer.criterion_id)
-        .join(FrameworkArea, FrameworkArea.id == Criterion.area_id)
-        .where(Answer.visit_id == before.id)
+@bp.route("/<int:visit_id>/previous-actions/<int:action_id>", methods=["POST"])
+@policy.role_required(*Role)
+def check_action(visit_id: int, action_id: int):
+    """What this visit found of an action the provider's last visit left."""
+    visit = policy.get_or_404(policy.visits_for(current_user), id=visit_id)
+    policy.require(current_user, "answer", visit)
+    action = db.session.get(FollowUpAction, action_id)
+    if action is None or action not in fieldwork.actions_to_check(visit):
+        abort(404)
+    form = CheckForm()
+    if form.validate_on_submit():
+        try:
+            fieldwork.check_action(current_user, visit, action, form.status.data, form.note.data)
+        except fieldwork.FieldworkError as exc:
+            db.session.rollback()
+            return _detail_page(visit, 400, check_errors={action.id: str(exc)})
+        db.session.commit()
+        flash("Check saved.", "success")
+        return redirect(url_for("visits.detail", visit_id=visit.id, _anchor="to-check"))
+    problems = " ".join(e for errors in form.errors.values() for e in errors)
+    return _detail_page(visit, 400, check_errors={action.id: problems})
+
+
+@bp.route("/<int:visit_id>/amend", methods=["GET", "POST"])
+@policy.role_required(*Role)
+def amend(visit_id: int):
+    """Changing a signed-off visit: one answer at a time, with the reason recorded."""
+    visit = policy.get_or_404(policy.visits_for(current_user), id=visit_id)
+    policy.require(current_user, "amend", visit)
+    form = AmendForm()
+    criteria = [c for area in visit.framework.areas for c in area.criteria]
+    form.criterion_id.choices = [
+        (c.id, f"{area_number}.{c.position} {c.prompt}"[:120])
+        for area_number, area in enumerate(visit.framework.areas, 1)
+        for c in area.criteria
+    ]
+    form.rating.choices = [("", "No rating")] + [
+        (r.value, r.label) for r in dict.fromkeys(r for c in criteria for r in c.scale)
+    ]
+    answers = checklist.answers_by_criterion(visit)
+    if request.method == "GET" and request.args.get("criterion", "").isdigit():
+        form.criterion_id.data = int(request.args["criterion"])
+        current = answers.get(form.criterion_id.data)
+        if current:
+            form.rating.data = current.rating.value if current.rating else ""
+            form.note.data = current.note
+    if form.validate_on_submit():
+        try:
+            signoff.amend(
+                current_user,
+                visit,
+                form.criterion_id.data,
+                form.rating.data or None,
+                form.note.data or "",
+                form.reason.data,
+            )
+        except signoff.SignOffError as exc:
+            db.session.rollback()
+            getattr(form, exc.field, form.reason).errors = [str(exc)]
+        else:
+            db.session.commit()
+            flash("Amendment recorded. The report has been made again.", "success")
+            return redirect(url_for("visits.detail", visit_id=visit.id, _anchor="amendments"))
+    return render_template("visits/amend.html", visit=visit, form=form, answers=answers), (
+        400 if form.errors else 200
     )
-    return {(area_code, code): answer for answer, code, area_code in rows}
+
+
+def _checklist_visit(visit_id: int) -> Visit:
+    """The visit with what every checklist page shows of it, in the same query as the scope
+    check: its provider, framework version and invitees."""
+    visit = (
+        db.session.scalars(
+            policy.visits_for(current_user)
+            .where(Visit.id == visit_id)
+            .options(
+                joinedload(Visit.provider),
+                joinedload(Visit.framework),
+                joinedload(Visit.invitees),
+            )
+        )
+        .unique()
+        .first()
+    )
+    if visit is None:
+        abort(404)
+    return visit
 
 
 @bp.route("/<int:visit_id>/checklist/<int:number>", methods=["GET", "POST"])
 @policy.role_required(*Role)
 def checklist_area(visit_id: int, number: int):
-    visit = policy.get_or_404(policy.visits_for(current_user), id=visit_id)
-    areas, area = _area_of(visit, number)
+    """One area of the checklist. Three queries whatever the framework's size: the session,
+    the visit, and everything recorded against it (published frameworks are kept in memory)."""
+    visit = _checklist_visit(visit_id)
+    areas = outline(visit.framework).areas
+    if not 1 <= number <= len(areas):
+        abort(404)
+    area = areas[number - 1]
     can_answer = policy.can(current_user, "answer", visit)
+    can_observe = policy.can(current_user, "observe", visit)
     if request.method == "POST":
-        policy.require(current_user, "answer", visit)
+        if not (can_answer or can_observe):
+            abort(403)
         if not ConfirmForm().validate_on_submit():
             abort(400)
-        problems = _save_form(visit, area)
+        problems = _save_form(visit, area, observing=can_observe)
         if not problems:
             db.session.commit()
             target = number + 1 if number < len(areas) else None
@@ -183,29 +339,41 @@ def checklist_area(visit_id: int, number: int):
             )
         db.session.rollback()
         flash(" ".join(problems), "error")
-    answers = checklist.answers_by_criterion(visit)
-    answered = {a.id: sum(1 for c in a.criteria if c.id in answers) for a in areas}
+    recorded = entries.load(visit)
     return render_template(
         "visits/checklist.html",
         visit=visit,
         areas=areas,
         area=area,
         number=number,
-        answers=answers,
-        answered=answered,
-        previous=_previous_answers(visit),
+        entries=recorded,
+        answers=recorded.answers,
+        answered={a.id: recorded.answered(a.criteria) for a in areas},
+        previous=recorded.previous,
+        photos=recorded.photos,
+        observations=recorded.observations,
         can_answer=can_answer,
-        photos=photos.photos_by_criterion(visit),
+        can_observe=can_observe,
         form=ConfirmForm(),
         new_id=lambda: str(uuid.uuid4()),
     )
 
 
-def _save_form(visit: Visit, area) -> list[str]:
+def _save_form(visit: Visit, area, observing: bool = False) -> list[str]:
     """The no-JavaScript path: each changed criterion saved under the client id the page
-    carried, so sending the same page twice stores each answer once."""
+    carried, so sending the same page twice stores each answer once. An invited head's notes
+    are saved as their observations."""
     problems, now = [], checklist.now_ms()
-    current = checklist.answers_by_criterion(visit)
+    if observing:
+        current = {
+            o.criterion_id: o
+            for group in checklist.observations_by_criterion(visit).values()
+            for o in group
+            if o.author_id == current_user.id
+        }
+    else:
+        current = checklist.answers_by_criterion(visit)
+    save = checklist.save_observation if observing else checklist.save_answer
     for criterion in area.criteria:
         upload = request.files.get(f"photo-{criterion.id}")
         if upload and upload.filename:
@@ -221,10 +389,13 @@ def _save_form(visit: Visit, area) -> list[str]:
                 )
             except checklist.AnswerRefused as exc:
                 problems.append(f"Photo for criterion {criterion.position}: {exc}")
-        rating = request.form.get(f"rating-{criterion.id}") or None
+        rating = None if observing else request.form.get(f"rating-{criterion.id}") or None
         note = (request.form.get(f"note-{criterion.id}") or "").strip()
         old = current.get(criterion.id)
-        if (rating, note) == (
+        if observing:
+            if note == (old.text if old else ""):
+                continue
+        elif (rating, note) == (
             (old.rating.value if old and old.rating else None),
             old.note if old else "",
         ):
@@ -237,7 +408,7 @@ def _save_form(visit: Visit, area) -> list[str]:
             "answered_at": now.isoformat(),
         }
         try:
-            checklist.save_answer(current_user, visit, checklist.parse(payload, now))
+            save(current_user, visit, checklist.parse(payload, now))
         except checklist.AnswerRefused as exc:
             problems.append(str(exc))
     return problems
@@ -248,23 +419,33 @@ def _save_form(visit: Visit, area) -> list[str]:
 def save_answer(visit_id: int):
     """One answer from the checklist's script, possibly replayed from the phone's queue."""
     visit = policy.get_or_404(policy.visits_for(current_user), id=visit_id)
-    if not policy.can(current_user, "answer", visit):
+    if policy.can(current_user, "answer", visit):
+        save = checklist.save_answer
+    elif policy.can(current_user, "observe", visit):
+        save = checklist.save_observation  # an invited head's note, kept as theirs
+    else:
         return {"error": "You cannot change this visit's answers"}, (
             409 if not visit.is_open else 403
         )
     try:
         answer = checklist.parse(request.get_json(silent=True), checklist.now_ms())
-        outcome = checklist.save_answer(current_user, visit, answer)
+        outcome = save(current_user, visit, answer)
         db.session.commit()
     except checklist.AnswerRefused as exc:
         db.session.rollback()
         return {"error": str(exc)}, exc.status
     except IntegrityError:
-        # The same queued answer arrived twice at once: the other request stored it.
+        # Another request committed first: the same queued answer (a repeat, or a conflict if
+        # it differs), or else the criterion's first answer, in which case this one is stored
+        # again, now on top of theirs. Each try is one transaction; nothing is half-saved.
         db.session.rollback()
         try:
-            outcome = checklist.repeat_of(answer) or "stored"
+            outcome = checklist.repeat_of(answer)
+            if outcome is None:
+                outcome = checklist.save_answer(current_user, visit, answer)
+                db.session.commit()
         except checklist.AnswerRefused as exc:
+            db.session.rollback()
             return {"error": str(exc)}, exc.status
     return {"status": outcome, "client_id": answer.client_id}
 
@@ -274,7 +455,9 @@ def save_answer(visit_id: int):
 def add_photo(visit_id: int):
     """One evidence photo, downscaled on the phone first; a repeat of its client id is one."""
     visit = policy.get_or_404(policy.visits_for(current_user), id=visit_id)
-    if not policy.can(current_user, "answer", visit):
+    if not (
+        policy.can(current_user, "answer", visit) or policy.can(current_user, "observe", visit)
+    ):
         return {"error": "You cannot add photos to this visit"}, (409 if not visit.is_open else 403)
     upload = request.files.get("photo")
     criterion = request.form.get("criterion_id", "")
@@ -327,8 +510,7 @@ def _summary_page(visit: Visit, action_form, status: int = 200):
         overall=signoff.overall_proposal(list(proposed.values())),
         form=ConfirmForm(),
         Judgement=Judgement,
-        can_sign=visit.is_open
-        and (current_user.id == visit.lead_id or current_user.role is Role.ADMIN),
+        can_sign=policy.can(current_user, "sign_off", visit),
         can_answer=policy.can(current_user, "answer", visit),
     ), status
 

@@ -1,0 +1,121 @@
+"""A framework version as plain, immutable values. Published versions never change, so their
+outline is read from the database once per process and kept: the checklist, opened for every
+area of every visit, then needs no query for the framework at all."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from qa_portal.db import db
+from qa_portal.frameworks.models import (
+    SCALES,
+    Criterion,
+    CriterionKind,
+    Framework,
+    FrameworkArea,
+    FrameworkStatus,
+    Rating,
+)
+
+CACHED_VERSIONS = 16
+
+
+@dataclass(frozen=True)
+class CriterionOutline:
+    id: int
+    code: str
+    position: int
+    kind: CriterionKind
+    prompt: str
+    guidance: str
+    descriptor_green: str
+    descriptor_amber: str
+    descriptor_red: str
+    evidence_required: bool
+    source: str
+
+    @property
+    def scale(self) -> tuple[Rating, ...]:
+        return SCALES[self.kind]
+
+    def descriptor(self, rating: Rating) -> str:
+        return Criterion.descriptor(self, rating)  # the same rule as the model's
+
+
+@dataclass(frozen=True)
+class AreaOutline:
+    id: int
+    code: str
+    position: int
+    name: str
+    criteria: tuple[CriterionOutline, ...]
+
+
+@dataclass(frozen=True)
+class FrameworkOutline:
+    id: int
+    version: int
+    name: str
+    areas: tuple[AreaOutline, ...]
+
+
+_cache: dict[tuple, FrameworkOutline] = {}
+_lock = threading.Lock()
+
+
+def outline(framework: Framework) -> FrameworkOutline:
+    """The framework's areas and criteria in order: one query the first time, none after for
+    a published version. A draft is read afresh each time (it may be edited)."""
+    key = (framework.id, framework.version, framework.published_at)
+    published = framework.status is FrameworkStatus.PUBLISHED
+    if published and (cached := _cache.get(key)) is not None:
+        return cached
+    rows = db.session.execute(
+        select(FrameworkArea, Criterion)
+        .outerjoin(Criterion, Criterion.area_id == FrameworkArea.id)
+        .where(FrameworkArea.framework_id == framework.id)
+        .order_by(FrameworkArea.position, Criterion.position)
+    ).all()
+    areas: dict[int, tuple[FrameworkArea, list[CriterionOutline]]] = {}
+    for area, criterion in rows:
+        _, criteria = areas.setdefault(area.id, (area, []))
+        if criterion is not None:
+            criteria.append(
+                CriterionOutline(
+                    id=criterion.id,
+                    code=criterion.code,
+                    position=criterion.position,
+                    kind=criterion.kind,
+                    prompt=criterion.prompt,
+                    guidance=criterion.guidance,
+                    descriptor_green=criterion.descriptor_green,
+                    descriptor_amber=criterion.descriptor_amber,
+                    descriptor_red=criterion.descriptor_red,
+                    evidence_required=criterion.evidence_required,
+                    source=criterion.source,
+                )
+            )
+    result = FrameworkOutline(
+        id=framework.id,
+        version=framework.version,
+        name=framework.name,
+        areas=tuple(
+            AreaOutline(area.id, area.code, area.position, area.name, tuple(criteria))
+            for area, criteria in areas.values()
+        ),
+    )
+    if published:
+        with _lock:
+            if len(_cache) >= CACHED_VERSIONS:
+                _cache.pop(next(iter(_cache)))
+            _cache[key] = result
+    return result
+
+
+def forget() -> None:
+    """Drop every cached outline (tests that rebuild frameworks call this)."""
+    with _lock:
+        _cache.clear()

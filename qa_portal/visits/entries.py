@@ -1,0 +1,135 @@
+"""Everything recorded against a visit's criteria - answers, the previous visit's answers,
+photos and heads' observations - read in one query, for the checklist page that is opened
+for every area of every visit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import String, literal, null, or_, select, union_all
+
+from qa_portal.accounts.models import Role, User
+from qa_portal.db import db
+from qa_portal.frameworks.models import Criterion, FrameworkArea, Rating
+from qa_portal.visits.models import Answer, Observation, Photo, Visit, VisitStatus
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One answer, photo or observation: `text` is the note, caption or observation."""
+
+    id: int
+    criterion_id: int | None
+    rating: Rating | None
+    text: str
+    author_id: int | None
+    author_name: str | None
+    author_role: Role | None
+
+
+@dataclass
+class VisitEntries:
+    answers: dict[int, Entry] = field(default_factory=dict)
+    # The provider's previous signed-off visit, by (area code, criterion code): a new
+    # framework version keeps its codes, so last time's answer still finds its criterion.
+    previous: dict[tuple[str, str], Entry] = field(default_factory=dict)
+    photos: dict[int | None, list[Entry]] = field(default_factory=dict)
+    observations: dict[int, list[Entry]] = field(default_factory=dict)
+
+    def answered(self, criteria) -> int:
+        return sum(1 for c in criteria if c.id in self.answers)
+
+
+def previous_visit_id(visit: Visit):
+    """The provider's last visit before this one that reached sign-off, as a subquery."""
+    return (
+        select(Visit.id)
+        .where(
+            Visit.provider_id == visit.provider_id,
+            Visit.id != visit.id,
+            Visit.visit_date <= visit.visit_date,
+            Visit.status.in_((VisitStatus.SIGNED_OFF, VisitStatus.PUBLISHED)),
+        )
+        .order_by(Visit.visit_date.desc(), Visit.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def load(visit: Visit) -> VisitEntries:
+    no_text = literal(None, type_=String)
+    answers = (
+        select(
+            literal("answer").label("kind"),
+            Answer.id,
+            Answer.visit_id,
+            Answer.criterion_id,
+            Answer.rating,
+            Answer.note.label("text"),
+            Answer.answered_by_id.label("author_id"),
+            User.name.label("author_name"),
+            User.role.label("author_role"),
+            FrameworkArea.code.label("area_code"),
+            Criterion.code.label("criterion_code"),
+        )
+        .join(Criterion, Criterion.id == Answer.criterion_id)
+        .join(FrameworkArea, FrameworkArea.id == Criterion.area_id)
+        .outerjoin(User, User.id == Answer.answered_by_id)
+        .where(or_(Answer.visit_id == visit.id, Answer.visit_id == previous_visit_id(visit)))
+    )
+    photos = (
+        select(
+            literal("photo"),
+            Photo.id,
+            Photo.visit_id,
+            Photo.criterion_id,
+            null(),
+            Photo.caption,
+            Photo.author_id,
+            User.name,
+            User.role,
+            no_text,
+            no_text,
+        )
+        .outerjoin(User, User.id == Photo.author_id)
+        .where(Photo.visit_id == visit.id)
+    )
+    observations = (
+        select(
+            literal("observation"),
+            Observation.id,
+            Observation.visit_id,
+            Observation.criterion_id,
+            null(),
+            Observation.text,
+            Observation.author_id,
+            User.name,
+            User.role,
+            no_text,
+            no_text,
+        )
+        .join(User, User.id == Observation.author_id)
+        .where(Observation.visit_id == visit.id, Observation.text != "")
+    )
+    query = union_all(answers, photos, observations)
+    result = VisitEntries()
+    rows = sorted(db.session.execute(query), key=lambda row: (row.kind, row.id))
+    for row in rows:
+        entry = Entry(
+            row.id,
+            row.criterion_id,
+            Rating(row.rating) if row.rating else None,
+            row.text or "",
+            row.author_id,
+            row.author_name,
+            Role(row.author_role) if row.author_role else None,
+        )
+        if row.kind == "photo":
+            result.photos.setdefault(row.criterion_id, []).append(entry)
+        elif row.kind == "observation":
+            result.observations.setdefault(row.criterion_id, []).append(entry)
+        elif row.visit_id == visit.id:
+            result.answers[row.criterion_id] = entry
+        else:
+            result.previous[(row.area_code, row.criterion_code)] = entry
+    return result
