@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import String, func, select
@@ -308,6 +308,7 @@ def _seed_visits(today: date) -> None:
     provider = db.session.scalars(
         select(Provider).where(Provider.name == DEMO_PROVIDERS[0][0])
     ).one()
+    _seed_last_years_visit(provider, lead, head, today)
     visits.schedule_visit(
         lead,
         provider,
@@ -319,3 +320,89 @@ def _seed_visits(today: date) -> None:
         today=today,
         link=lambda visit: f"{current_app.config['PUBLIC_URL']}/visits/{visit.id}",
     )
+
+
+def _seed_last_years_visit(provider: Provider, lead: User, head: User, today: date) -> None:
+    """Last year's published visit, so today's checklist shows the previous ratings and notes
+    beside each criterion and two actions still to check."""
+    from qa_portal.frameworks.models import Rating
+    from qa_portal.frameworks.services import current_framework
+    from qa_portal.visits.models import (
+        ActionStatus,
+        Answer,
+        AreaJudgement,
+        FollowUpAction,
+        Judgement,
+        Visit,
+        VisitInvitee,
+        VisitStatus,
+        VisitType,
+    )
+    from qa_portal.visits.signoff import propose
+
+    held = today - timedelta(days=330)
+    when = datetime.combine(held, datetime.min.time(), tzinfo=UTC) + timedelta(hours=14)
+    framework = current_framework()
+    visit = Visit(
+        provider=provider,
+        framework=framework,
+        visit_type=VisitType.ANNUAL,
+        visit_date=held,
+        lead=lead,
+        partnership_id=lead.partnership_id,
+        purpose="Annual QA visit",
+        status=VisitStatus.PUBLISHED,
+        overall=Judgement.AMBER,
+        strengths="Warm, consistent relationships; pupils attend well and speak highly of staff.",
+        development="Keep the fire drill log current; plan English and maths for every pupil.",
+        signed_off_at=when,
+        signed_off_by_id=lead.id,
+        published_at=when + timedelta(days=2),
+    )
+    visit.invitees.extend([VisitInvitee(user_id=lead.id), VisitInvitee(user_id=head.id)])
+    db.session.add(visit)
+    db.session.flush()
+    amber = {
+        ("health_safety", 2): "Fire drill log had a four-month gap.",
+        ("teaching", 3): "English and maths not planned for two pupils.",
+    }
+    for area in framework.areas:
+        ratings = []
+        for criterion in area.criteria:
+            note = amber.get((area.code, criterion.position), "")
+            rating = (
+                Rating.AMBER if note and Rating.AMBER in criterion.scale else criterion.scale[0]
+            )
+            ratings.append(rating)
+            db.session.add(
+                Answer(
+                    visit_id=visit.id,
+                    criterion_id=criterion.id,
+                    rating=rating,
+                    note=note or "Seen and in order.",
+                    answered_at=when,
+                    answered_by_id=lead.id,
+                )
+            )
+        judgement = propose(ratings) or Judgement.GREEN
+        visit.judgements.append(
+            AreaJudgement(area_id=area.id, proposed=judgement, judgement=judgement)
+        )
+    visit.actions.extend(
+        [
+            FollowUpAction(
+                description="Hold and log a fire drill every term.",
+                owner="Centre manager",
+                due_on=held + timedelta(days=60),
+                status=ActionStatus.IN_PROGRESS,
+                provider_response="Drills booked for each term; first one held.",
+                responded_at=when + timedelta(days=20),
+            ),
+            FollowUpAction(
+                description="Plan English and maths for every pupil, with the placing school.",
+                owner="Education lead",
+                due_on=held + timedelta(days=90),
+            ),
+        ]
+    )
+    db.session.flush()
