@@ -41,7 +41,9 @@ from qa_portal.providers.models import (
     provider_partnerships,
     provider_vocational_areas,
 )
-from qa_portal.visits.models import Visit
+from qa_portal.visits.models import Visit, VisitStatus
+
+JUDGED = (VisitStatus.SIGNED_OFF, VisitStatus.PUBLISHED)
 
 bp = Blueprint("providers", __name__)
 
@@ -193,6 +195,8 @@ def detail(provider_id: int):
     visits = db.session.scalars(
         policy.visits_for(current_user).where(Visit.provider_id == provider.id)
     ).all()
+    # Current ratings: the judgements of the latest signed-off visit this user may read.
+    latest = next((v for v in visits if v.status in JUDGED), None)
     return render_template(
         "providers/detail.html",
         provider=provider,
@@ -200,6 +204,8 @@ def detail(provider_id: int):
         status_form=StatusForm(),
         usage_form=ConfirmForm(),
         visits=visits,
+        latest=latest,
+        judgements={j.area_id: j for j in latest.judgements} if latest else {},
     )
 
 

@@ -185,3 +185,18 @@ def test_published_visit_reaches_the_provider_who_answers_its_actions(scene, log
     db.session.refresh(action)
     assert action.status.value == "done" and action.provider_response
     assert provider.get(f"/visits/{visit.id}/report.pdf").status_code == 200
+
+
+def test_the_provider_page_shows_current_ratings_once_the_visit_is_judged(scene, login):
+    visit, client, _ = scene
+    page = client.get(f"/providers/{visit.provider_id}").data.decode()
+    assert "Current ratings" not in page  # nothing judged yet
+    client.post(f"/visits/{visit.id}/summary", data=sign_off_form(visit))
+    page = client.get(f"/providers/{visit.provider_id}").data.decode()
+    ratings = page[page.index("data-current-ratings") :]
+    assert "Health and safety" in ratings.split("</dl>")[0]
+    assert "Amber: secure, with development points" in ratings.split("</dl>")[0]
+    provider = login(factories.user("provider", provider=visit.provider))
+    assert "Current ratings" not in provider.get(f"/providers/{visit.provider_id}").data.decode()
+    client.post(f"/visits/{visit.id}/publish")
+    assert "Current ratings" in provider.get(f"/providers/{visit.provider_id}").data.decode()
