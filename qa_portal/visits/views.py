@@ -328,9 +328,18 @@ def checklist_area(visit_id: int, number: int):
             abort(403)
         if not ConfirmForm().validate_on_submit():
             abort(400)
-        problems = _save_form(visit, area, observing=can_observe)
+        try:
+            problems = _save_form(visit, area, observing=can_observe)
+            if not problems:
+                db.session.commit()
+        except IntegrityError:
+            # The same page sent twice at once, or a first answer given by someone else at the
+            # same moment: once again, what is stored already is recognised by its client id.
+            db.session.rollback()
+            problems = _save_form(visit, area, observing=can_observe)
+            if not problems:
+                db.session.commit()
         if not problems:
-            db.session.commit()
             target = number + 1 if number < len(areas) else None
             return redirect(
                 url_for("visits.checklist_area", visit_id=visit.id, number=target)
@@ -442,11 +451,14 @@ def save_answer(visit_id: int):
         try:
             outcome = checklist.repeat_of(answer)
             if outcome is None:
-                outcome = checklist.save_answer(current_user, visit, answer)
+                outcome = save(current_user, visit, answer)
                 db.session.commit()
         except checklist.AnswerRefused as exc:
             db.session.rollback()
             return {"error": str(exc)}, exc.status
+        except IntegrityError:
+            db.session.rollback()  # a third writer at the same instant: the phone sends again
+            return {"error": "The answer met another one at the same moment: sending again"}, 503
     return {"status": outcome, "client_id": answer.client_id}
 
 
@@ -475,6 +487,16 @@ def add_photo(visit_id: int):
     except checklist.AnswerRefused as exc:
         db.session.rollback()
         return {"error": str(exc)}, exc.status
+    except IntegrityError:
+        # The same queued photo arrived twice at once: the other request stored it (and this
+        # one's files were removed with the failed insert).
+        db.session.rollback()
+        photo = db.session.scalars(
+            select(Photo).where(Photo.client_id == request.form.get("client_id", "").lower())
+        ).first()
+        if photo is None:
+            return {"error": "The photo met another at the same moment: sending again"}, 503
+        outcome = "repeat"
     return {
         "status": outcome,
         "client_id": photo.client_id,
