@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, g, render_template, request
+from flask import Flask, current_app, g, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
@@ -105,7 +105,13 @@ def _security_headers(response):
     headers.setdefault("Permissions-Policy", "camera=(self), geolocation=(), microphone=(self)")
     if request.is_secure:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-    # Pages may hold personal data: never keep them in a shared or browser cache.
+    # The checklist's service worker (static/js/sw.js) is kept with the other scripts but
+    # must control the visit pages so they reopen with no signal: the browser allows a scope
+    # beyond the script's own folder only when the script's response says so.
+    if request.endpoint == "static" and (request.view_args or {}).get("filename") == "js/sw.js":
+        headers["Service-Worker-Allowed"] = url_for("visits.index") + "/"
+    # Pages may hold personal data: never keep them in a shared or browser cache. (The
+    # service worker keeps its own copy of the checklist pages, in Cache Storage.)
     if request.endpoint != "static" and not headers.get("Cache-Control"):
         headers["Cache-Control"] = "no-store"
         headers["Vary"] = "Cookie"

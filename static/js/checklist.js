@@ -1,16 +1,55 @@
-// Saves each checklist answer as it is given. Answers wait in this phone's storage (ids and
-// ratings only, no names) until the server has them, so no signal loses nothing; each carries
-// a client id, so an answer sent twice is stored once.
+// Saves each checklist answer and photo as it is given. Answers wait in this phone's storage
+// (localStorage) and photos in IndexedDB until the server has them, so no signal loses
+// nothing; each carries a client id, so one sent twice is stored once. A service worker
+// (sw.js) keeps a copy of the checklist pages, so they reopen with no signal.
 const form = document.querySelector("[data-checklist]");
 const status = document.querySelector("[data-sync]");
 const KEY = "qa-portal-answers-v1";
+const SENT = "qa-portal-sent-v1"; // sent since the page's offline copy was taken (see restore)
+const PAGE = location.pathname;
+const SIGN_IN = "Sign in again to send what is waiting on this phone.";
+const controlled = Boolean(navigator.serviceWorker?.controller);
+// What waits on a shared phone is sent only by the person who gave it, never under the next
+// person's name: each item carries its author's user id.
+const USER = document.body.dataset.user || "";
+const mine = (item) => (item.user || "") === USER;
 
 const newId = () => (crypto.randomUUID ? crypto.randomUUID()
   : "10000000-1000-4000-8000-100000000000".replace(/[018]/g, (c) =>
     (c ^ (crypto.getRandomValues(new Uint8Array(1))[0] & (15 >> (c / 4)))).toString(16)));
 const load = () => JSON.parse(localStorage.getItem(KEY) || "[]");
 const store = (queue) => localStorage.setItem(KEY, JSON.stringify(queue));
+const loadSent = () => JSON.parse(localStorage.getItem(SENT) || "{}");
+const storeSent = (sent) => localStorage.setItem(SENT, JSON.stringify(sent));
 const csrf = () => form?.querySelector("[name=csrf_token]")?.value;
+const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
+
+// IndexedDB, database "qa-portal", store "photos": {client_id, criterion_id, caption, blob,
+// url, page, at}. Any failure (no IndexedDB, private mode) rejects: callers fall back.
+let opened;
+function photoStore(mode, work) {
+  opened ||= new Promise((resolve, reject) => {
+    const request = indexedDB.open("qa-portal", 1);
+    request.onupgradeneeded = () => request.result
+      .createObjectStore("photos", { keyPath: "client_id" });
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = request.onblocked = () => reject(request.error);
+  });
+  return opened.then((db) => new Promise((resolve, reject) => {
+    const transaction = db.transaction("photos", mode);
+    const request = work(transaction.objectStore("photos"));
+    transaction.oncomplete = () => resolve(request.result);
+    transaction.onerror = transaction.onabort = () => reject(transaction.error);
+  }));
+}
+
+let photosWaiting = 0;
+async function queuedPhotos() {
+  const photos = await photoStore("readonly", (s) => s.getAll()).catch(() => []);
+  const own = photos.filter(mine);
+  photosWaiting = own.length;
+  return own.sort((a, b) => a.at - b.at);
+}
 
 function show(message, waiting) {
   if (!status) return;
@@ -19,45 +58,140 @@ function show(message, waiting) {
 }
 
 function report(problem) {
-  const waiting = load().length;
+  const answers = load().filter(mine).length;
+  const waiting = [answers && plural(answers, "answer"), photosWaiting && plural(photosWaiting,
+    "photo")].filter(Boolean).join(" and ");
   if (problem) show(problem, true);
-  else if (waiting) show(`${waiting} answer${waiting === 1 ? "" : "s"} waiting to be sent. `
+  else if (waiting) show(`${waiting} waiting to be sent. `
     + "They stay on this phone and send when the signal returns.", true);
   else show("All answers saved.", false);
 }
 
+class Stop extends Error {} // leave the rest queued; the message (if any) is for the user
+
+// A copy of the page from the service worker carries the CSRF token of its day: sign-in
+// starts a new session, and with it a new token. Read the current one from the page itself
+// (network only: the service worker does not touch a script's fetch).
+async function freshToken() {
+  let response;
+  try {
+    response = await fetch(PAGE, { credentials: "same-origin", redirect: "manual",
+      cache: "no-store" });
+  } catch {
+    throw new Stop("");
+  }
+  if (response.type === "opaqueredirect" || response.status === 401) throw new Stop(SIGN_IN);
+  const page = new DOMParser().parseFromString(await response.text(), "text/html");
+  const token = page.querySelector("[data-checklist] [name=csrf_token]")?.value;
+  if (token) document.querySelectorAll("[name=csrf_token]").forEach((i) => { i.value = token; });
+}
+
+// The response of a definitive answer (2xx or a refusal); a Stop when it should wait.
+async function post(url, headers, body) {
+  for (let attempt = 0; ; attempt += 1) {
+    let response;
+    try {
+      response = await fetch(url, { method: "POST", credentials: "same-origin",
+        redirect: "manual", headers: { ...headers, "X-CSRFToken": csrf() }, body });
+    } catch {
+      throw new Stop(""); // offline
+    }
+    if (response.type === "opaqueredirect" || response.status === 401) throw new Stop(SIGN_IN);
+    // A 400 page rather than a JSON refusal: the CSRF token was refused. Renew it once.
+    const expired = response.status === 400
+      && !response.headers.get("Content-Type")?.includes("json");
+    if (expired && attempt === 0) await freshToken();
+    else if (expired || response.status >= 500 || [408, 429].includes(response.status)) {
+      throw new Stop("");
+    } else return response;
+  }
+}
+
+function remember(page, add) {
+  if (!page) return;
+  const sent = loadSent();
+  add(sent[page] ||= { answers: {}, photos: [] });
+  storeSent(sent);
+}
+
+function thumbnail(criterionId, src, caption, waiting) {
+  const list = form.querySelector(`[data-criterion="${criterionId}"] [data-photos]`);
+  if (!list) return;
+  const item = document.createElement("li");
+  const img = document.createElement("img");
+  Object.assign(img, { src, width: 96, height: 96, alt: caption || "Evidence photo" });
+  item.append(img);
+  if (waiting) {
+    const label = document.createElement("span");
+    label.className = "govuk-body-s govuk-!-display-block govuk-!-margin-0";
+    label.textContent = "Waiting to be sent";
+    item.dataset.waiting = waiting;
+    item.append(label);
+  }
+  list.append(item);
+}
+
+// "" when the server has it, the refusal otherwise; throws Stop to keep it for later.
+async function sendPhoto(photo) {
+  const body = new FormData();
+  body.append("client_id", photo.client_id);
+  body.append("criterion_id", photo.criterion_id);
+  body.append("caption", photo.caption);
+  body.append("photo", photo.blob, "photo.jpg");
+  const response = await post(photo.url, {}, body);
+  const result = await response.json().catch(() => ({}));
+  await photoStore("readwrite", (s) => s.delete(photo.client_id)).catch(() => {});
+  photosWaiting = Math.max(0, photosWaiting - 1);
+  const item = form?.querySelector(`[data-waiting="${photo.client_id}"]`);
+  if (item) delete item.dataset.waiting;
+  if (response.ok) {
+    remember(photo.page, (page) => page.photos.push({ criterion_id: photo.criterion_id,
+      src: result.thumbnail, caption: photo.caption }));
+    if (item) {
+      const img = item.querySelector("img");
+      const local = img.src;
+      img.onload = () => URL.revokeObjectURL(local);
+      img.src = result.thumbnail;
+      item.lastChild.remove();
+    }
+    return "";
+  }
+  const problem = result.error
+    || (response.status === 413 ? "The photo is too large to send." : "A photo was refused.");
+  if (item) item.lastChild.textContent = `Not sent: ${problem}`;
+  return problem;
+}
+
 let flushing = false;
+let again = false;
 async function flush() {
-  if (flushing) return;
+  if (flushing) {
+    again = true;
+    return;
+  }
   flushing = true;
   let problem = "";
   try {
-    for (const item of load()) {
-      let response;
-      try {
-        response = await fetch(item.url, {
-          method: "POST", credentials: "same-origin", redirect: "manual",
-          headers: { "Content-Type": "application/json", "X-CSRFToken": csrf() || item.csrf },
-          body: JSON.stringify(item.answer),
-        });
-      } catch {
-        break; // offline: keep everything for later
-      }
-      if (response.type === "opaqueredirect" || response.status === 401) {
-        problem = "Sign in again to send the answers waiting on this phone.";
-        break;
-      }
-      if (response.status >= 500 || response.status === 400 && !response.headers
-        .get("Content-Type")?.includes("json")) break;
-      if (!response.ok) {
-        const body = await response.json().catch(() => ({}));
-        problem = body.error || "An answer was refused.";
+    for (const item of load().filter(mine)) {
+      const response = await post(item.url, { "Content-Type": "application/json" },
+        JSON.stringify(item.answer));
+      if (response.ok) {
+        remember(item.page, (page) => { page.answers[item.answer.criterion_id] = item.answer; });
+      } else {
+        problem = (await response.json().catch(() => ({}))).error || "An answer was refused.";
       }
       store(load().filter((queued) => queued.answer.client_id !== item.answer.client_id));
     }
+    for (const photo of await queuedPhotos()) problem = (await sendPhoto(photo)) || problem;
+  } catch (error) {
+    if (error instanceof Stop) problem = error.message;
   } finally {
     flushing = false;
     report(problem);
+    if (again) {
+      again = false;
+      flush();
+    }
   }
 }
 
@@ -69,7 +203,7 @@ function queueAnswer(box) {
     note: box.querySelector(`[name="note-${id}"]`).value,
     answered_at: new Date().toISOString(),
   };
-  store([...load(), { url: form.dataset.answersUrl, csrf: csrf(), answer }]);
+  store([...load(), { url: form.dataset.answersUrl, page: PAGE, user: USER, answer }]);
   report();
   flush();
 }
@@ -92,43 +226,65 @@ async function downscale(file, longEdge = 2000) {
   }
 }
 
-async function sendPhoto(input) {
+async function takePhoto(input) {
   const box = input.closest("[data-criterion]");
   const id = box.dataset.criterion;
   const clientInput = box.querySelector(`[name="photo-client-${id}"]`);
   const caption = box.querySelector(`[name="caption-${id}"]`);
-  const body = new FormData();
-  body.append("client_id", clientInput.value);
-  body.append("criterion_id", id);
-  body.append("caption", caption ? caption.value : "");
-  body.append("photo", await downscale(input.files[0]), "photo.jpg");
-  show("Sending the photo…", true);
-  let response;
-  try {
-    response = await fetch(form.dataset.photosUrl, {
-      method: "POST", credentials: "same-origin", redirect: "manual",
-      headers: { "X-CSRFToken": csrf() }, body,
-    });
-  } catch {
-    show("The photo has not been sent: no signal. Choose it again when the signal returns.",
-      true);
-    return;
-  }
-  const result = await response.json().catch(() => ({}));
-  if (!response.ok) {
-    show(result.error || "The photo was refused.", true);
-    return;
-  }
-  const item = document.createElement("li");
-  const img = document.createElement("img");
-  Object.assign(img, { src: result.thumbnail, width: 96, height: 96,
-    alt: (caption && caption.value) || "Evidence photo" });
-  item.append(img);
-  box.querySelector("[data-photos]").append(item);
+  const photo = { client_id: clientInput.value, criterion_id: Number(id),
+    caption: caption ? caption.value : "", blob: await downscale(input.files[0]),
+    url: form.dataset.photosUrl, page: PAGE, user: USER, at: Date.now() };
+  const kept = await photoStore("readwrite", (s) => s.put(photo)).then(() => true, () => false);
+  thumbnail(id, URL.createObjectURL(photo.blob), photo.caption, photo.client_id);
   input.value = "";
   if (caption) caption.value = "";
   clientInput.value = newId();
-  report();
+  if (kept) {
+    photosWaiting += 1;
+    report();
+    flush();
+    return;
+  }
+  // No IndexedDB: send it now, or ask for it again when the signal returns.
+  show("Sending the photo…", true);
+  try {
+    report(await sendPhoto(photo));
+  } catch (error) {
+    form.querySelector(`[data-waiting="${photo.client_id}"]`)?.remove();
+    show(error.message || "The photo has not been sent: no signal. Choose it again when the "
+      + "signal returns.", true);
+  }
+}
+
+// Lays what this phone knows over the page: answers and photos still queued, and, on the
+// service worker's copy of the page (data-offline-copy), those sent since the copy was taken.
+// A page fresh from the server already has everything sent, so that record is dropped.
+function apply(answer) {
+  const id = answer.criterion_id;
+  const box = form.querySelector(`[data-criterion="${id}"]`);
+  if (!box) return;
+  box.querySelectorAll(`[name="rating-${id}"]`)
+    .forEach((radio) => { radio.checked = radio.value === answer.rating; });
+  box.querySelector(`[name="note-${id}"]`).value = answer.note;
+}
+
+async function restore() {
+  const sent = loadSent();
+  const since = form.hasAttribute("data-offline-copy") ? sent[PAGE] : null;
+  if (!since && sent[PAGE]) {
+    delete sent[PAGE];
+    storeSent(sent);
+  }
+  Object.values(since?.answers || {}).forEach(apply);
+  load().filter((item) => mine(item) && item.url === form.dataset.answersUrl)
+    .forEach((item) => apply(item.answer));
+  since?.photos.forEach((p) => thumbnail(p.criterion_id, p.src, p.caption));
+  for (const photo of await queuedPhotos()) {
+    if (photo.url === form.dataset.photosUrl) {
+      thumbnail(photo.criterion_id, URL.createObjectURL(photo.blob), photo.caption,
+        photo.client_id);
+    }
+  }
 }
 
 if (form) {
@@ -136,7 +292,7 @@ if (form) {
   form.addEventListener("change", (event) => {
     if (event.target.matches("[data-photo]") && event.target.files.length) {
       event.stopImmediatePropagation();
-      sendPhoto(event.target);
+      takePhoto(event.target);
     }
   }, true);
   form.addEventListener("change", (event) => {
@@ -154,8 +310,21 @@ if (form) {
     event.preventDefault();
     window.location.assign(form.dataset.next);
   });
-}
+  restore().then(() => (load().some(mine) || photosWaiting ? flush() : report()));
 
+  // A page opened before the service worker controlled it asks it to keep the page and the
+  // files it loaded, so that it reopens with no signal from now on.
+  if (navigator.serviceWorker && form.dataset.offlineScope) {
+    navigator.serviceWorker.register("/static/js/sw.js", { scope: form.dataset.offlineScope })
+      .then(() => navigator.serviceWorker.ready)
+      .then((registration) => controlled || registration.active.postMessage({ keep: [
+        ...performance.getEntriesByType("resource").map((entry) => entry.name),
+        document.querySelector("link[rel=icon]")?.href, PAGE].filter(Boolean) }))
+      .catch(() => {}); // no service worker: the checklist still works while it stays open
+  }
+} else if (USER && load().some(mine)) flush();
+
+const retry = () => USER && (load().some(mine) || photosWaiting) && flush();
 window.addEventListener("online", flush);
-setInterval(() => load().length && flush(), 30000);
-if (load().length) flush(); else if (form) report();
+document.addEventListener("visibilitychange", () => document.hidden || retry());
+setInterval(retry, 30000);

@@ -18,6 +18,9 @@ def open_todays_checklist(page: Page) -> None:
     page.locator("[data-upcoming]").get_by_role("link", name="Riverside Motor Skills CIC").click()
     page.locator("[data-open-checklist]").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Safeguarding")
+    # Its scripts have run (a module and its imports load after the heading shows): a test
+    # that cuts the signal straight away must not cut them off.
+    page.wait_for_load_state()
 
 
 def criterion(page: Page, index: int):
