@@ -1,8 +1,20 @@
 """Prints the figures the issues name, one per line as `name: value unit`.
 
 Measured in one run on this machine: a bare Flask "hello" and the checklist page, each under
-gunicorn with 2 sync workers and 8 concurrent clients; photo processing; the PDF report; the
-checklist page's weight.
+gunicorn with 2 sync workers and 8 concurrent clients; the checklist page's weight; photo
+processing; the PDF report.
+
+Photo: CPU time on one core (the process is pinned to one) to process a 12 MP phone JPEG
+(4000x3000, noisy, quality 92, EXIF with a GPS position and a quarter-turn orientation), the
+median of PHOTO_RUNS runs.
+
+PDF: the report of a visit with REPORT_CRITERIA criteria, all answered with a note, and
+REPORT_PHOTOS evidence photos embedded as REPORT_PHOTO_EDGE px JPEG copies (the report itself
+embeds the smaller thumbnails, so this is the heavier case). Rendered in a fresh Python
+process (`run.py --render-report VISIT_ID`): the first render there (which loads WeasyPrint,
+Pango and the fonts), the median of REPORT_WARM_RUNS later ones (each also as CPU time, which
+other work on the machine inflates less), that process's peak resident memory (its VmHWM: see
+peak_rss) and the file size (MB of 1,000,000 bytes).
 """
 
 from __future__ import annotations
@@ -10,8 +22,11 @@ from __future__ import annotations
 import gzip
 import http.cookiejar
 import io
+import json
 import os
 import re
+import resource
+import shutil
 import socket
 import statistics
 import subprocess
@@ -26,6 +41,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 CLIENTS, SECONDS = 8, 5.0
+PHOTO_RUNS = 9
+REPORT_CRITERIA, REPORT_PHOTOS, REPORT_PHOTO_EDGE = 40, 12, 800
+REPORT_WARM_RUNS = 3
+MB, MIB = 1_000_000, 1024 * 1024
 
 
 def free_port() -> int:
@@ -91,6 +110,13 @@ def signed_in(base: str):
 
 def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="qa-portal-bench-"))
+    try:
+        run_all(work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def run_all(work: Path) -> None:
     env = {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{work}/bench.sqlite3",
@@ -111,11 +137,12 @@ def main() -> None:
         check=True,
         capture_output=True,
     )
+    visit_id = open_visit(env)
     hello, hello_url = serve("bench.hello:app", env)
     portal, portal_url = serve("wsgi:app", env)
     try:
         opener = signed_in(portal_url)
-        checklist = f"{portal_url}/visits/1/checklist/1"
+        checklist = f"{portal_url}/visits/{visit_id}/checklist/1"
         opener.open(checklist).read()
         plain = urllib.request.build_opener()
         hello_rps = throughput(hello_url, plain)
@@ -142,47 +169,240 @@ def main() -> None:
         f"checklist_first_load_gzipped: {(gz(page) + sum(map(gz, assets.values()))) / 1024:.1f} KB"
     )
     print(f"checklist_js_gzipped: {sum(map(gz, js)) / 1024:.1f} KB")
-    photo_and_pdf(env)
+    photo()
+    report(env, visit_id)
 
 
-def photo_and_pdf(env: dict) -> None:
-    from PIL import Image
+def bench_app(env: dict):
+    from qa_portal import create_app
 
-    from qa_portal import create_app, images
-
-    buffer = io.BytesIO()
-    Image.effect_noise((4000, 3000), 40).convert("RGB").save(buffer, "JPEG", quality=92)
-    data, timings = buffer.getvalue(), []
-    for _ in range(5):
-        start = time.process_time()
-        result = images.process_photo(data, max_bytes=len(data) + 1)
-        timings.append(time.process_time() - start)
-    print(f"photo_12mp_process: {statistics.median(timings) * 1000:.0f} ms")
-    print(f"photo_stored_size: {len(result.image) / 1024:.0f} KB")
-    app = create_app(
+    return create_app(
         {
             "SQLALCHEMY_DATABASE_URI": env["DATABASE_URL"],
             "STORAGE_LOCAL_ROOT": env["STORAGE_LOCAL_ROOT"],
         }
     )
-    with app.app_context():
+
+
+def open_visit(env: dict) -> int:
+    """The demo's visit today, still open: the one whose checklist is filled in."""
+    from sqlalchemy import select
+
+    from qa_portal.db import db
+    from qa_portal.visits.models import Visit, VisitStatus
+
+    with bench_app(env).app_context():
+        return db.session.scalars(
+            select(Visit.id).where(Visit.status == VisitStatus.SCHEDULED).order_by(Visit.id)
+        ).first()
+
+
+def jpeg(img, **params) -> bytes:
+    buffer = io.BytesIO()
+    img.save(buffer, "JPEG", **params)
+    return buffer.getvalue()
+
+
+def phone_exif():
+    from PIL import ExifTags, Image
+
+    exif = Image.Exif()
+    exif[ExifTags.Base.Make] = "PhoneCo"
+    exif[ExifTags.Base.Orientation] = 6  # stored landscape, shown portrait
+    gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
+    gps[ExifTags.GPS.GPSLatitudeRef], gps[ExifTags.GPS.GPSLatitude] = "N", (52.0, 38.0, 0.0)
+    gps[ExifTags.GPS.GPSLongitudeRef], gps[ExifTags.GPS.GPSLongitude] = "W", (1.0, 17.0, 0.0)
+    return exif
+
+
+def photo() -> None:
+    from PIL import Image
+
+    from qa_portal import images
+
+    noisy = Image.effect_noise((4000, 3000), 40).convert("RGB")
+    data, timings = jpeg(noisy, quality=92, exif=phone_exif()), []
+    cpus = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {min(cpus)})  # one core
+    try:
+        for _ in range(PHOTO_RUNS):
+            start = time.process_time()
+            result = images.process_photo(data, max_bytes=len(data) + 1)
+            timings.append(time.process_time() - start)
+    finally:
+        os.sched_setaffinity(0, cpus)
+    print(f"photo_12mp_process: {statistics.median(timings) * 1000:.0f} ms")
+    print(f"photo_stored_size: {len(result.image) / 1024:.0f} KB")
+
+
+def scene(index: int, size: tuple[int, int] = (1600, 1200)):
+    """A photo-like picture (shapes, gradients, coarse grain), different for each index: its
+    processed copy is about 320 KB and its 800 px copy about 90 KB, as a detailed phone photo's."""
+    from PIL import Image, ImageChops
+
+    texture = Image.effect_mandelbrot(size, (-2.0 + 0.07 * index, -1.1, 0.9, 1.1), 40 + index)
+    light = Image.linear_gradient("L").rotate(20 * index).resize(size)
+    sky = Image.radial_gradient("L").resize(size)
+    grain = Image.effect_noise((size[0] // 2, size[1] // 2), 12).resize(size)
+    channels = (
+        ImageChops.blend(texture, light, 0.4),
+        light,
+        ImageChops.blend(sky, texture, 0.3),
+    )
+    return Image.merge("RGB", [ImageChops.add(c, grain, offset=-128) for c in channels])
+
+
+def report_visit(env: dict, visit_id: int) -> None:
+    """The demo's open visit made into a full report: REPORT_CRITERIA criteria answered with
+    notes, REPORT_PHOTOS photos whose embedded copy is REPORT_PHOTO_EDGE px, judgements and
+    actions."""
+    from datetime import timedelta
+
+    from PIL import Image
+
+    from qa_portal import storage
+    from qa_portal.accounts.models import User
+    from qa_portal.db import db, utcnow
+    from qa_portal.frameworks.models import Criterion, CriterionKind
+    from qa_portal.visits.models import Answer, AreaJudgement, FollowUpAction, Judgement, Visit
+    from qa_portal.visits.photos import add_photo
+
+    with bench_app(env).app_context():
+        visit = db.session.get(Visit, visit_id)
+        lead = db.session.get(User, visit.lead_id)
+        areas = list(visit.framework.areas)
+        criteria = [c for area in areas for c in area.criteria]
+        for extra in range(REPORT_CRITERIA - len(criteria)):
+            area, model = areas[extra % len(areas)], criteria[extra]
+            criterion = Criterion(
+                area_id=area.id,
+                position=len(area.criteria) + 1,
+                code=f"bench-{extra}",
+                kind=model.kind,
+                prompt=model.prompt,
+                guidance=model.guidance,
+                source=model.source,
+            )
+            area.criteria.append(criterion)
+            criteria.append(criterion)
+        db.session.flush()
+        assert len(criteria) == REPORT_CRITERIA, len(criteria)
+        now = utcnow()
+        for index, criterion in enumerate(criteria):
+            rating = criterion.scale[index % 3 if criterion.kind is CriterionKind.RATING else 0]
+            db.session.add(
+                Answer(
+                    visit_id=visit.id,
+                    criterion_id=criterion.id,
+                    rating=rating,
+                    note=(
+                        f"Seen on the visit ({rating.label.lower()}): the centre manager "
+                        "talked us through the records and two pupils showed us their work. "
+                        "Staff knew the procedure and could say who to go to and when."
+                    ),
+                    answered_at=now,
+                    answered_by_id=lead.id,
+                )
+            )
+        backend = storage.get_storage()
+        for index in range(REPORT_PHOTOS):
+            _, photo = add_photo(
+                lead,
+                visit,
+                client_id=f"00000000-0000-4000-8000-{index:012d}",
+                criterion_id=criteria[index * 3].id,
+                caption=f"Evidence photo {index + 1}",
+                data=jpeg(scene(index), quality=92),
+                max_bytes=20 * MIB,
+            )
+            with Image.open(io.BytesIO(backend.get(photo.image_key))) as stored:
+                edge = REPORT_PHOTO_EDGE
+                stored.draft("RGB", (edge, edge))
+                stored.thumbnail((edge, edge), Image.Resampling.HAMMING)
+                copy = jpeg(stored, quality=80, optimize=True, progressive=True)
+            photo.thumbnail_key = storage.new_key(f"visits/{visit.id}/photos", ".jpg")
+            backend.put(photo.thumbnail_key, copy, "image/jpeg")
+        for area in areas:
+            db.session.add(
+                AreaJudgement(
+                    visit_id=visit.id,
+                    area_id=area.id,
+                    proposed=Judgement.AMBER,
+                    judgement=Judgement.AMBER,
+                )
+            )
+        visit.overall = Judgement.AMBER
+        visit.strengths = "Pupils are well supervised and the staff know them well. " * 3
+        visit.development = "Records of attendance should reach schools on the same day. " * 3
+        for index in range(5):
+            db.session.add(
+                FollowUpAction(
+                    visit_id=visit.id,
+                    description=f"Action {index + 1}: send the updated risk assessment.",
+                    owner="Centre manager",
+                    due_on=(now + timedelta(days=30)).date(),
+                )
+            )
+        db.session.commit()
+
+
+def report(env: dict, visit_id: int) -> None:
+    report_visit(env, visit_id)
+    rendered = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "--render-report", str(visit_id)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        check=True,
+    )
+    figures = json.loads(rendered.stdout)
+    wall, cpu = figures["wall"], figures["cpu"]
+    print(f"pdf_report_first: {wall[0]:.2f} s")
+    print(f"pdf_report_warm: {statistics.median(wall[1:]):.2f} s")
+    # CPU time of the same renders: what the wall times would be on an otherwise idle machine.
+    print(f"pdf_report_first_cpu: {cpu[0]:.2f} s")
+    print(f"pdf_report_warm_cpu: {statistics.median(cpu[1:]):.2f} s")
+    print(f"pdf_report_peak_memory: {figures['peak_rss'] / MIB:.0f} MiB")
+    print(f"pdf_report_size: {figures['size'] / MB:.2f} MB")
+
+
+def render_report_here(visit_id: int) -> None:
+    """Child process: render the visit's report, first and warm, and print the timings as JSON.
+    Each render starts from a fresh database session, as a request would."""
+    env = os.environ
+    with bench_app(env).app_context():
         from qa_portal.db import db
         from qa_portal.visits.models import Visit
         from qa_portal.visits.signoff import render_report
 
-        visit = db.session.get(Visit, 1)
-        start = time.perf_counter()
-        first = render_report(visit)
-        cold = time.perf_counter() - start
-        warm = []
-        for _ in range(3):
-            start = time.perf_counter()
-            render_report(visit)
-            warm.append(time.perf_counter() - start)
-    print(f"pdf_report_first: {cold:.2f} s")
-    print(f"pdf_report_warm: {statistics.median(warm):.2f} s")
-    print(f"pdf_report_size: {len(first) / 1024:.0f} KB")
+        wall, cpu = [], []
+        for _ in range(1 + REPORT_WARM_RUNS):
+            db.session.remove()
+            start, start_cpu = time.perf_counter(), time.process_time()
+            data = render_report(db.session.get(Visit, visit_id))
+            wall.append(time.perf_counter() - start)
+            cpu.append(time.process_time() - start_cpu)
+    print(json.dumps({"wall": wall, "cpu": cpu, "size": len(data), "peak_rss": peak_rss()}))
+
+
+def peak_rss() -> int:
+    """This process's peak resident memory in bytes, since it started running Python.
+
+    Not ru_maxrss, from getrusage or wait4: Linux carries that over exec, so a child started
+    by a process of 190 MiB reports at least 190 MiB whatever it uses itself. VmHWM belongs to
+    the memory of the program now running."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["--render-report"]:
+        render_report_here(int(sys.argv[2]))
+    else:
+        main()

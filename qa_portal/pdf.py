@@ -4,16 +4,45 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ctypes.util
+import gc
 import logging
 import mimetypes
 import posixpath
-from collections.abc import Mapping
+import sys
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import unquote, unquote_to_bytes
 
-import weasyprint
 from flask import current_app, render_template
-from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+
+@contextmanager
+def _no_library_search() -> Iterator[None]:
+    """WeasyPrint loads Pango and its friends trying several names for each library, and cffi
+    looks up every name that is not a file with ctypes.util.find_library, which on Linux runs
+    ldconfig, gcc and ld for each miss: 16 misses, up to a second before the first report.
+    Every list of names also holds the Linux soname itself (libpango-1.0.so.0), which the
+    dynamic loader finds directly, so on Linux the lookups are skipped while WeasyPrint loads."""
+    if not sys.platform.startswith("linux"):
+        yield
+        return
+    find_library = ctypes.util.find_library
+    ctypes.util.find_library = lambda name: None
+    try:
+        yield
+    finally:
+        ctypes.util.find_library = find_library
+
+
+try:
+    with _no_library_search():
+        import weasyprint
+except OSError:  # a system where only the lookup finds the libraries: load them the slow way
+    import weasyprint
+from weasyprint.urls import URLFetcher, URLFetcherResponse  # noqa: E402
 
 # create_app logs at INFO; WeasyPrint's step-by-step progress messages would flood the logs.
 logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
@@ -152,8 +181,38 @@ def html_to_pdf(html: str, *, resources: Resources | None = None) -> bytes:
     e.g. `<img src="resource:photo-1">`, so images held in storage need never touch a URL.
     """
     fetcher = url_fetcher(resources)
-    document = weasyprint.HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher)
-    return document.write_pdf(**WRITE_OPTIONS)
+    with _collector_paused():
+        document = weasyprint.HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher)
+        return document.write_pdf(**WRITE_OPTIONS)
+
+
+_collector_lock = threading.Lock()
+_renders_running = 0
+_collector_was_enabled = True
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector paused while WeasyPrint renders. Layout allocates hundreds of
+    thousands of objects, so the collector would run many times, each full run also walking
+    every object the app holds (about 180,000). Measured on the visit report, pausing it saves
+    5 to 20% of a render's CPU time and lowers the peak memory of a process making reports by
+    about 5 MiB (freezing the app's objects with gc.freeze instead raised it by 20 MiB).
+    Concurrent renders share one pause, which ends with the last of them; a collector someone
+    else disabled stays disabled."""
+    global _renders_running, _collector_was_enabled
+    with _collector_lock:
+        if _renders_running == 0:
+            _collector_was_enabled = gc.isenabled()
+            gc.disable()
+        _renders_running += 1
+    try:
+        yield
+    finally:
+        with _collector_lock:
+            _renders_running -= 1
+            if _renders_running == 0 and _collector_was_enabled:
+                gc.enable()
 
 
 def render_pdf(template: str, *, resources: Resources | None = None, **context) -> bytes:

@@ -52,7 +52,9 @@ def test_a_head_adds_an_observation_the_lead_then_sees(
     sign_out(page)
     open_as(page, LEAD)
     expect(criterion(page, 1).locator("[data-observations]")).to_contain_text(note)
-    expect(criterion(page, 1).locator("[data-observations]")).to_contain_text("Helen Head (head or senior leader)")
+    expect(criterion(page, 1).locator("[data-observations]")).to_contain_text(
+        "Helen Head (head or senior leader)"
+    )
 
 
 def test_unsent_work_of_the_last_person_is_never_sent_under_the_next_name(page: Page):

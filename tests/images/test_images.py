@@ -128,6 +128,36 @@ def test_camera_photo_is_turned_upright_and_shrunk(processed):
     assert len(processed.image) <= 350 * 1024
 
 
+@pytest.mark.parametrize(
+    ("orientation", "size", "red_at"),
+    [
+        (1, (1600, 1200), "top left"),
+        (3, (1600, 1200), "bottom right"),  # phone held upside down
+        (6, (1200, 1600), "top right"),  # portrait, as most phones store it
+        (8, (1200, 1600), "bottom left"),  # portrait, turned the other way
+    ],
+)
+def test_photos_come_out_upright_however_the_phone_was_held(orientation, size, red_at):
+    stored = Image.merge("RGB", [noise((3200, 2400), 20)] * 3)
+    stored.paste((255, 0, 0), (0, 0, RED_CORNER, RED_CORNER))
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = orientation
+
+    photo = process_photo(encode(stored, quality=90, exif=exif), max_bytes=LIMIT)
+
+    with Image.open(io.BytesIO(photo.image)) as img:
+        assert img.size == (photo.width, photo.height) == size
+        corners = {
+            "top left": (60, 60),
+            "top right": (img.width - 60, 60),
+            "bottom left": (60, img.height - 60),
+            "bottom right": (img.width - 60, img.height - 60),
+        }
+        for corner, xy in corners.items():
+            red, green, blue = img.getpixel(xy)
+            assert (red > 200 and green < 60 and blue < 60) is (corner == red_at), corner
+
+
 def test_camera_photo_loses_every_piece_of_metadata(processed):
     for jpeg in (processed.image, processed.thumbnail):
         with Image.open(io.BytesIO(jpeg)) as img:

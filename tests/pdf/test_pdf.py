@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import gc
 import http.server
 import io
 import socket
@@ -214,6 +215,30 @@ def test_resource_images_are_embedded(app, fetch_spy):
     images = PdfReader(io.BytesIO(data)).pages[0].images
     assert len(images) >= 1
     assert images[0].image.size == (40, 30)
+
+
+def test_jpeg_photos_go_into_the_pdf_as_they_are(app):
+    photo = io.BytesIO()
+    Image.effect_noise((400, 300), 30).convert("RGB").save(photo, "JPEG", quality=80)
+    html = page('<img src="resource:photo" alt="Evidence">')
+    with app.app_context():
+        data = pdf.html_to_pdf(html, resources={"photo": (photo.getvalue(), "image/jpeg")})
+
+    # Neither decoded and re-encoded (slower, and a bigger or blurrier file) nor recompressed.
+    assert photo.getvalue() in data
+
+
+def test_a_render_leaves_the_garbage_collector_as_it_found_it(app):
+    # Paused during a render (for speed); left running after it, or memory would only grow.
+    with app.app_context():
+        pdf.html_to_pdf(page("<p>Collector back on</p>"))
+        assert gc.isenabled()
+        gc.disable()  # whoever turned it off decides when it comes back
+        try:
+            pdf.html_to_pdf(page("<p>Collector still off</p>"))
+            assert not gc.isenabled()
+        finally:
+            gc.enable()
 
 
 def test_data_urls_carry_their_own_bytes(app, fetcher):
