@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from functools import cached_property
 
 from sqlalchemy import select
 
@@ -43,6 +44,11 @@ class CriterionOutline:
 
     def descriptor(self, rating: Rating) -> str:
         return Criterion.descriptor(self, rating)  # the same rule as the model's
+
+    @cached_property
+    def levels(self) -> tuple[tuple[Rating, str], ...]:
+        """Each level of the scale with its descriptor, worked out once per process."""
+        return tuple((rating, self.descriptor(rating)) for rating in self.scale)
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,9 @@ for every area of every visit."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 
-from sqlalchemy import String, literal, null, or_, select, union_all
+from sqlalchemy import Date, Integer, String, bindparam, literal, null, or_, select, union_all
 
 from qa_portal.accounts.models import Role, User
 from qa_portal.db import db
@@ -40,14 +41,14 @@ class VisitEntries:
         return sum(1 for c in criteria if c.id in self.answers)
 
 
-def previous_visit_id(visit: Visit):
+def previous_visit_id(visit_id, provider_id, visit_date):
     """The provider's last visit before this one that reached sign-off, as a subquery."""
     return (
         select(Visit.id)
         .where(
-            Visit.provider_id == visit.provider_id,
-            Visit.id != visit.id,
-            Visit.visit_date <= visit.visit_date,
+            Visit.provider_id == provider_id,
+            Visit.id != visit_id,
+            Visit.visit_date <= visit_date,
             Visit.status.in_((VisitStatus.SIGNED_OFF, VisitStatus.PUBLISHED)),
         )
         .order_by(Visit.visit_date.desc(), Visit.id.desc())
@@ -56,7 +57,13 @@ def previous_visit_id(visit: Visit):
     )
 
 
-def load(visit: Visit) -> VisitEntries:
+@cache
+def _statement():
+    """Built once, with the visit as parameters: the page is opened all day long, and building
+    a statement of this size costs more than running it."""
+    visit_id = bindparam("visit_id", type_=Integer)
+    provider_id = bindparam("provider_id", type_=Integer)
+    visit_date = bindparam("visit_date", type_=Date)
     no_text = literal(None, type_=String)
     answers = (
         select(
@@ -75,7 +82,12 @@ def load(visit: Visit) -> VisitEntries:
         .join(Criterion, Criterion.id == Answer.criterion_id)
         .join(FrameworkArea, FrameworkArea.id == Criterion.area_id)
         .outerjoin(User, User.id == Answer.answered_by_id)
-        .where(or_(Answer.visit_id == visit.id, Answer.visit_id == previous_visit_id(visit)))
+        .where(
+            or_(
+                Answer.visit_id == visit_id,
+                Answer.visit_id == previous_visit_id(visit_id, provider_id, visit_date),
+            )
+        )
     )
     photos = (
         select(
@@ -92,7 +104,7 @@ def load(visit: Visit) -> VisitEntries:
             no_text,
         )
         .outerjoin(User, User.id == Photo.author_id)
-        .where(Photo.visit_id == visit.id)
+        .where(Photo.visit_id == visit_id)
     )
     observations = (
         select(
@@ -109,11 +121,20 @@ def load(visit: Visit) -> VisitEntries:
             no_text,
         )
         .join(User, User.id == Observation.author_id)
-        .where(Observation.visit_id == visit.id, Observation.text != "")
+        .where(Observation.visit_id == visit_id, Observation.text != "")
     )
-    query = union_all(answers, photos, observations)
+    return union_all(answers, photos, observations)
+
+
+def load(visit: Visit) -> VisitEntries:
+    query = _statement()
+    params = {
+        "visit_id": visit.id,
+        "provider_id": visit.provider_id,
+        "visit_date": visit.visit_date,
+    }
     result = VisitEntries()
-    rows = sorted(db.session.execute(query), key=lambda row: (row.kind, row.id))
+    rows = sorted(db.session.execute(query, params), key=lambda row: (row.kind, row.id))
     for row in rows:
         entry = Entry(
             row.id,
