@@ -15,6 +15,7 @@ from qa_portal.providers.models import (
     VocationalArea,
 )
 from qa_portal.visits.models import (
+    ActionCheck,
     Amendment,
     Answer,
     AnswerRevision,
@@ -29,6 +30,7 @@ from qa_portal.visits.models import (
 
 __all__ = [
     "AccountToken",
+    "ActionCheck",
     "Amendment",
     "Observation",
     "PupilSeen",

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from flask import abort, current_app
 from flask_login import current_user, login_required
-from sqlalchemy import Select, false, or_, select
+from sqlalchemy import Select, and_, false, or_, select
 
 from qa_portal.accounts.models import Role, User
 from qa_portal.db import db, utcnow
@@ -138,6 +138,27 @@ def visits_for(user: User) -> Select[tuple[Visit]]:
     if user.role is Role.PROVIDER:
         return stmt.where(published, Visit.provider_id == user.provider_id)
     return stmt.where(false())
+
+
+def earlier_visit_scope(user: User) -> dict[str, int]:
+    """Which earlier signed-off visits a user may read, as query parameters (see
+    `previous_visit_condition`): all of them county-wide; a partnership's own; otherwise
+    only published ones. The checklist shows the provider's previous visit beside this one."""
+    return {
+        "everyone": 1 if user.role in COUNTY_WIDE else 0,
+        "own_partnership": user.partnership_id or -1 if user.role is Role.STAFF else -1,
+    }
+
+
+def previous_visit_condition(everyone, own_partnership):
+    """SQL for "this earlier visit may be read", given `earlier_visit_scope`'s parameters."""
+    return or_(
+        Visit.status == VisitStatus.PUBLISHED,
+        and_(
+            Visit.status == VisitStatus.SIGNED_OFF,
+            or_(everyone == 1, Visit.partnership_id == own_partnership),
+        ),
+    )
 
 
 def pupils_seen_for(user: User, visit: Visit) -> list[PupilSeen]:

@@ -1,4 +1,4 @@
-"""Heads' observations, pupils seen, amendments after sign-off, checking last visit's actions.
+"""Heads' observations, pupils seen, amendments after sign-off, checks of last visit's actions.
 
 Revision ID: 0008
 Revises: 0007
@@ -72,21 +72,29 @@ def upgrade():
     with op.batch_alter_table('answer_revisions', schema=None) as batch_op:
         batch_op.add_column(sa.Column('observation', sa.Boolean(), server_default=sa.false(), nullable=False))
 
-    with op.batch_alter_table('visit_actions', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('check_note', sa.Text(), server_default='', nullable=False))
-        batch_op.add_column(sa.Column('checked_at', sa.DateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column('checked_by_id', sa.Integer(), nullable=True))
-        batch_op.create_foreign_key(batch_op.f('fk_visit_actions_checked_by_id_users'), 'users', ['checked_by_id'], ['id'], ondelete='SET NULL')
-
+    op.create_table('visit_action_checks',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('visit_id', sa.Integer(), nullable=False),
+    sa.Column('action_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.Enum('open', 'in_progress', 'done', name='check_status', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('note', sa.Text(), nullable=False),
+    sa.Column('checked_by_id', sa.Integer(), nullable=True),
+    sa.Column('checked_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['action_id'], ['visit_actions.id'], name=op.f('fk_visit_action_checks_action_id_visit_actions'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['checked_by_id'], ['users.id'], name=op.f('fk_visit_action_checks_checked_by_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['visit_id'], ['visits.id'], name=op.f('fk_visit_action_checks_visit_id_visits'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_visit_action_checks')),
+    sa.UniqueConstraint('visit_id', 'action_id', name='uq_visit_action_checks')
+    )
+    with op.batch_alter_table('visit_action_checks', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_visit_action_checks_visit_id'), ['visit_id'], unique=False)
 
 
 def downgrade():
-    with op.batch_alter_table('visit_actions', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('fk_visit_actions_checked_by_id_users'), type_='foreignkey')
-        batch_op.drop_column('checked_by_id')
-        batch_op.drop_column('checked_at')
-        batch_op.drop_column('check_note')
+    with op.batch_alter_table('visit_action_checks', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_visit_action_checks_visit_id'))
 
+    op.drop_table('visit_action_checks')
     with op.batch_alter_table('answer_revisions', schema=None) as batch_op:
         batch_op.drop_column('observation')
 

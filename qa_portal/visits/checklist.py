@@ -157,21 +157,6 @@ def answers_by_criterion(visit: Visit) -> dict[int, Answer]:
     }
 
 
-def previous_visit(visit: Visit) -> Visit | None:
-    """The provider's last visit before this one that reached sign-off."""
-    return db.session.scalars(
-        select(Visit)
-        .where(
-            Visit.provider_id == visit.provider_id,
-            Visit.id != visit.id,
-            Visit.visit_date <= visit.visit_date,
-            Visit.status.in_((VisitStatus.SIGNED_OFF, VisitStatus.PUBLISHED)),
-        )
-        .order_by(Visit.visit_date.desc())
-        .limit(1)
-    ).first()
-
-
 def now_ms() -> datetime:
     now = utcnow()
     return now - timedelta(microseconds=now.microsecond % 1000)

@@ -9,10 +9,11 @@ from functools import cache
 
 from sqlalchemy import Date, Integer, String, bindparam, literal, null, or_, select, union_all
 
+from qa_portal import policy
 from qa_portal.accounts.models import Role, User
 from qa_portal.db import db
 from qa_portal.frameworks.models import Criterion, FrameworkArea, Rating
-from qa_portal.visits.models import Answer, Observation, Photo, Visit, VisitStatus
+from qa_portal.visits.models import Answer, Observation, Photo, Visit
 
 
 @dataclass(frozen=True)
@@ -41,15 +42,16 @@ class VisitEntries:
         return sum(1 for c in criteria if c.id in self.answers)
 
 
-def previous_visit_id(visit_id, provider_id, visit_date):
-    """The provider's last visit before this one that reached sign-off, as a subquery."""
+def previous_visit_id(visit_id, provider_id, visit_date, everyone, own_partnership):
+    """The provider's last signed-off visit before this one that the reader may read (see
+    `policy.earlier_visit_scope`), as a subquery."""
     return (
         select(Visit.id)
         .where(
             Visit.provider_id == provider_id,
             Visit.id != visit_id,
             Visit.visit_date <= visit_date,
-            Visit.status.in_((VisitStatus.SIGNED_OFF, VisitStatus.PUBLISHED)),
+            policy.previous_visit_condition(everyone, own_partnership),
         )
         .order_by(Visit.visit_date.desc(), Visit.id.desc())
         .limit(1)
@@ -57,13 +59,42 @@ def previous_visit_id(visit_id, provider_id, visit_date):
     )
 
 
+def _params(visit: Visit, reader: User) -> dict:
+    return {
+        "visit_id": visit.id,
+        "provider_id": visit.provider_id,
+        "visit_date": visit.visit_date,
+        **policy.earlier_visit_scope(reader),
+    }
+
+
+def previous_visit(visit: Visit, reader: User) -> Visit | None:
+    """The provider's last signed-off visit before this one that `reader` may read."""
+    return db.session.scalars(
+        select(Visit).where(Visit.id == _previous_statement()), _params(visit, reader)
+    ).first()
+
+
+def _parameters():
+    return (
+        bindparam("visit_id", type_=Integer),
+        bindparam("provider_id", type_=Integer),
+        bindparam("visit_date", type_=Date),
+        bindparam("everyone", type_=Integer),
+        bindparam("own_partnership", type_=Integer),
+    )
+
+
+@cache
+def _previous_statement():
+    return previous_visit_id(*_parameters())
+
+
 @cache
 def _statement():
     """Built once, with the visit as parameters: the page is opened all day long, and building
     a statement of this size costs more than running it."""
-    visit_id = bindparam("visit_id", type_=Integer)
-    provider_id = bindparam("provider_id", type_=Integer)
-    visit_date = bindparam("visit_date", type_=Date)
+    visit_id, provider_id, visit_date, everyone, own_partnership = _parameters()
     no_text = literal(None, type_=String)
     answers = (
         select(
@@ -85,7 +116,8 @@ def _statement():
         .where(
             or_(
                 Answer.visit_id == visit_id,
-                Answer.visit_id == previous_visit_id(visit_id, provider_id, visit_date),
+                Answer.visit_id
+                == previous_visit_id(visit_id, provider_id, visit_date, everyone, own_partnership),
             )
         )
     )
@@ -126,15 +158,10 @@ def _statement():
     return union_all(answers, photos, observations)
 
 
-def load(visit: Visit) -> VisitEntries:
-    query = _statement()
-    params = {
-        "visit_id": visit.id,
-        "provider_id": visit.provider_id,
-        "visit_date": visit.visit_date,
-    }
+def load(visit: Visit, reader: User) -> VisitEntries:
     result = VisitEntries()
-    rows = sorted(db.session.execute(query, params), key=lambda row: (row.kind, row.id))
+    rows = db.session.execute(_statement(), _params(visit, reader))
+    rows = sorted(rows, key=lambda row: (row.kind, row.id))
     for row in rows:
         entry = Entry(
             row.id,

@@ -3,6 +3,8 @@ what they found of the follow-up actions the provider's last visit left open."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import select
 
 from qa_portal import audit
@@ -10,8 +12,8 @@ from qa_portal.accounts.models import User
 from qa_portal.db import db, utcnow
 from qa_portal.partnerships.models import School
 from qa_portal.rules import RuleBroken
-from qa_portal.visits.checklist import previous_visit
-from qa_portal.visits.models import ActionStatus, FollowUpAction, PupilSeen, Visit
+from qa_portal.visits.entries import previous_visit
+from qa_portal.visits.models import ActionCheck, ActionStatus, FollowUpAction, PupilSeen, Visit
 
 PUPIL_NAME_MAX = 120
 
@@ -53,38 +55,53 @@ def remove_pupil(actor: User, visit: Visit, pupil_id: int) -> None:
     audit.record("pupil_seen_removed", actor=actor, target=visit, summary=f"Pupil removed, {visit}")
 
 
-def actions_to_check(visit: Visit) -> list[FollowUpAction]:
-    """The follow-up actions the provider's previous signed-off visit left not done."""
-    before = previous_visit(visit)
+@dataclass(frozen=True)
+class ToCheck:
+    action: FollowUpAction
+    check: ActionCheck | None  # what this visit found, once recorded
+
+
+def actions_to_check(visit: Visit, reader: User) -> list[ToCheck]:
+    """The follow-up actions the provider's previous signed-off visit (one `reader` may read)
+    left not done, each with what this visit found of it."""
+    before = previous_visit(visit, reader)
     if before is None:
         return []
-    return list(
-        db.session.scalars(
-            select(FollowUpAction)
-            .where(FollowUpAction.visit_id == before.id)
-            .order_by(FollowUpAction.status == ActionStatus.DONE, FollowUpAction.due_on)
-        )
-    )
+    actions = db.session.scalars(
+        select(FollowUpAction)
+        .where(FollowUpAction.visit_id == before.id, FollowUpAction.status != ActionStatus.DONE)
+        .order_by(FollowUpAction.due_on, FollowUpAction.id)
+    ).all()
+    checks = {
+        c.action_id: c
+        for c in db.session.scalars(select(ActionCheck).where(ActionCheck.visit_id == visit.id))
+    }
+    return [ToCheck(action, checks.get(action.id)) for action in actions]
 
 
-def check_action(
-    actor: User, visit: Visit, action: FollowUpAction, status: str, note: str
-) -> FollowUpAction:
-    """What this visit found of an earlier visit's action: its status now, and a note."""
+def check_action(actor: User, visit: Visit, action_id: int, status: str, note: str) -> ActionCheck:
+    """Record what this visit found of an earlier visit's action: where it stands and a note.
+    The earlier visit and the provider's own response are left as they were."""
     if not visit.is_open:
         raise FieldworkError("The visit is signed off: checks can no longer change", "status")
-    if action not in actions_to_check(visit):
+    if action_id not in {item.action.id for item in actions_to_check(visit, actor)}:
         raise FieldworkError("That action is not one of the last visit's", "status")
     try:
-        action.status = ActionStatus(status)
+        found = ActionStatus(status)
     except ValueError:
         raise FieldworkError("Choose what you found: open, in progress or done", "status") from None
-    action.check_note, action.checked_at, action.checked_by_id = note.strip(), utcnow(), actor.id
+    check = db.session.scalars(
+        select(ActionCheck).where(
+            ActionCheck.visit_id == visit.id, ActionCheck.action_id == action_id
+        )
+    ).first()
+    if check is None:
+        check = ActionCheck(visit_id=visit.id, action_id=action_id)
+        db.session.add(check)
+    check.status, check.note = found, (note or "").strip()
+    check.checked_by_id, check.checked_at = actor.id, utcnow()
     db.session.flush()
     audit.record(
-        "action_checked",
-        actor=actor,
-        target=action,
-        summary=f"Checked on {visit}: {action.status.label}",
+        "action_checked", actor=actor, target=visit, summary=f"Action checked: {found.label}"
     )
-    return action
+    return check

@@ -281,7 +281,19 @@ class FollowUpAction(db.Model):
     )
     provider_response: Mapped[str] = mapped_column(Text, default="")
     responded_at: Mapped[datetime | None]
-    # Checked at the provider's next visit: what the visitor found.
-    check_note: Mapped[str] = mapped_column(Text, default="", server_default="")
-    checked_at: Mapped[datetime | None]
+
+
+class ActionCheck(db.Model):
+    """What a later visit found of an earlier visit's follow-up action. Kept on the later
+    visit: the earlier visit, its action and the provider's response stay as they were."""
+
+    __tablename__ = "visit_action_checks"
+    __table_args__ = (UniqueConstraint("visit_id", "action_id", name="uq_visit_action_checks"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id", ondelete="CASCADE"), index=True)
+    action_id: Mapped[int] = mapped_column(ForeignKey("visit_actions.id", ondelete="CASCADE"))
+    status: Mapped[ActionStatus] = mapped_column(enum_column(ActionStatus, "check_status"))
+    note: Mapped[str] = mapped_column(Text, default="")
     checked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    checked_at: Mapped[datetime] = mapped_column(default=utcnow)

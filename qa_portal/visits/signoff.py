@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from qa_portal import audit, outbox, policy, storage
 from qa_portal.accounts.models import User
@@ -262,10 +262,24 @@ def render_report(visit: Visit) -> bytes:
 
 
 def store_report(visit: Visit) -> None:
+    """Render and store the report. The file it replaces is deleted only once the new key is
+    committed; if the transaction is rolled back, the new file goes instead."""
     data = render_report(visit)
+    backend = storage.get_storage()
     key = storage.new_key(f"visits/{visit.id}/reports", ".pdf")
-    storage.get_storage().put(key, data, "application/pdf")
+    backend.put(key, data, "application/pdf")
     old, visit.report_key = visit.report_key, key
     db.session.flush()
-    if old:
-        storage.get_storage().delete(old)
+    session = db.session()
+
+    def committed(_session) -> None:
+        event.remove(session, "after_soft_rollback", rolled_back)
+        if old:
+            backend.delete(old)
+
+    def rolled_back(_session, _previous) -> None:
+        event.remove(session, "after_commit", committed)
+        backend.delete(key)
+
+    event.listen(session, "after_commit", committed, once=True)
+    event.listen(session, "after_soft_rollback", rolled_back, once=True)

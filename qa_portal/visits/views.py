@@ -38,7 +38,6 @@ from qa_portal.visits.forms import (
     ScheduleForm,
 )
 from qa_portal.visits.models import (
-    FollowUpAction,
     Judgement,
     Photo,
     Visit,
@@ -63,6 +62,12 @@ def _people(roles) -> list[User]:
             .order_by(User.role, User.name)
         )
     )
+
+
+def _number(text: str | None) -> int | None:
+    """A plain decimal id from a query string or form, else None ("²".isdigit() is true)."""
+    text = (text or "").strip()
+    return int(text) if text.isascii() and text.isdecimal() and len(text) < 12 else None
 
 
 def _label(user: User) -> str:
@@ -105,8 +110,8 @@ def new():
     if request.method == "GET":
         form.lead_id.data = current_user.id
         form.visit_type.data = VisitType.ANNUAL.value
-        if request.args.get("provider", "").isdigit():
-            form.provider_id.data = int(request.args["provider"])
+        if chosen := _number(request.args.get("provider")):
+            form.provider_id.data = chosen
     if form.validate_on_submit():
         provider = policy.get_or_404(policy.providers_for(current_user), id=form.provider_id.data)
         chosen = [u for u in invitable if u.id in set(form.invitee_ids.data or [])]
@@ -159,7 +164,7 @@ def _detail_page(visit: Visit, status: int = 200, **forms):
         check_form=CheckForm(formdata=None),
         check_errors=forms.get("check_errors", {}),
         pupils=policy.pupils_seen_for(current_user, visit),
-        to_check=fieldwork.actions_to_check(visit),
+        to_check=fieldwork.actions_to_check(visit, current_user),
         can_invite=policy.can(current_user, "invite", visit),
         can_answer=can_answer,
         can_amend=policy.can(current_user, "amend", visit),
@@ -228,21 +233,24 @@ def check_action(visit_id: int, action_id: int):
     """What this visit found of an action the provider's last visit left."""
     visit = policy.get_or_404(policy.visits_for(current_user), id=visit_id)
     policy.require(current_user, "answer", visit)
-    action = db.session.get(FollowUpAction, action_id)
-    if action is None or action not in fieldwork.actions_to_check(visit):
+    if action_id not in {
+        item.action.id for item in fieldwork.actions_to_check(visit, current_user)
+    }:
         abort(404)
     form = CheckForm()
     if form.validate_on_submit():
         try:
-            fieldwork.check_action(current_user, visit, action, form.status.data, form.note.data)
+            fieldwork.check_action(
+                current_user, visit, action_id, form.status.data, form.note.data or ""
+            )
         except fieldwork.FieldworkError as exc:
             db.session.rollback()
-            return _detail_page(visit, 400, check_errors={action.id: str(exc)})
+            return _detail_page(visit, 400, check_errors={action_id: str(exc)})
         db.session.commit()
         flash("Check saved.", "success")
         return redirect(url_for("visits.detail", visit_id=visit.id, _anchor="to-check"))
     problems = " ".join(e for errors in form.errors.values() for e in errors)
-    return _detail_page(visit, 400, check_errors={action.id: problems})
+    return _detail_page(visit, 400, check_errors={action_id: problems})
 
 
 @bp.route("/<int:visit_id>/amend", methods=["GET", "POST"])
@@ -262,8 +270,8 @@ def amend(visit_id: int):
         (r.value, r.label) for r in dict.fromkeys(r for c in criteria for r in c.scale)
     ]
     answers = checklist.answers_by_criterion(visit)
-    if request.method == "GET" and request.args.get("criterion", "").isdigit():
-        form.criterion_id.data = int(request.args["criterion"])
+    if request.method == "GET" and (chosen := _number(request.args.get("criterion"))):
+        form.criterion_id.data = chosen
         current = answers.get(form.criterion_id.data)
         if current:
             form.rating.data = current.rating.value if current.rating else ""
@@ -336,9 +344,13 @@ def checklist_area(visit_id: int, number: int):
             # The same page sent twice at once, or a first answer given by someone else at the
             # same moment: once again, what is stored already is recognised by its client id.
             db.session.rollback()
-            problems = _save_form(visit, area, observing=can_observe)
-            if not problems:
-                db.session.commit()
+            try:
+                problems = _save_form(visit, area, observing=can_observe)
+                if not problems:
+                    db.session.commit()
+            except IntegrityError:
+                db.session.rollback()
+                problems = ["Someone saved this area at the same moment: please send it again."]
         if not problems:
             target = number + 1 if number < len(areas) else None
             return redirect(
@@ -348,7 +360,7 @@ def checklist_area(visit_id: int, number: int):
             )
         db.session.rollback()
         flash(" ".join(problems), "error")
-    recorded = entries.load(visit)
+    recorded = entries.load(visit, current_user)
     return render_template(
         "visits/checklist.html",
         visit=visit,
@@ -386,6 +398,7 @@ def _save_form(visit: Visit, area, observing: bool = False) -> list[str]:
     for criterion in area.criteria:
         upload = request.files.get(f"photo-{criterion.id}")
         if upload and upload.filename:
+            upload.stream.seek(0)  # read again when the page is saved a second time
             try:
                 photos.add_photo(
                     current_user,
@@ -478,7 +491,7 @@ def add_photo(visit_id: int):
             current_user,
             visit,
             client_id=request.form.get("client_id", ""),
-            criterion_id=int(criterion) if criterion.isdigit() else None,
+            criterion_id=_number(criterion),
             caption=request.form.get("caption", ""),
             data=upload.read() if upload else b"",
             max_bytes=current_app.config["UPLOAD_MAX_BYTES"],

@@ -82,6 +82,8 @@ async function freshToken() {
   }
   if (response.type === "opaqueredirect" || response.status === 401) throw new Stop(SIGN_IN);
   const page = new DOMParser().parseFromString(await response.text(), "text/html");
+  // Someone else signed in on this phone since: their session must not carry this work.
+  if ((page.body.dataset.user || "") !== USER) throw new Stop(SIGN_IN);
   const token = page.querySelector("[data-checklist] [name=csrf_token]")?.value;
   if (token) document.querySelectorAll("[name=csrf_token]").forEach((i) => { i.value = token; });
 }
@@ -231,7 +233,8 @@ async function takePhoto(input) {
   const id = box.dataset.criterion;
   const clientInput = box.querySelector(`[name="photo-client-${id}"]`);
   const caption = box.querySelector(`[name="caption-${id}"]`);
-  const photo = { client_id: clientInput.value, criterion_id: Number(id),
+  // A fresh id per photo: the page's own (for the no-script form) repeats on an offline copy.
+  const photo = { client_id: newId(), criterion_id: Number(id),
     caption: caption ? caption.value : "", blob: await downscale(input.files[0]),
     url: form.dataset.photosUrl, page: PAGE, user: USER, at: Date.now() };
   const kept = await photoStore("readwrite", (s) => s.put(photo)).then(() => true, () => false);

@@ -4,8 +4,10 @@ import { initAll } from "../vendor/govuk-frontend-6.3.0/govuk-frontend.min.js";
 initAll();
 
 // The checklist's unsent answers (localStorage) and photos (IndexedDB, see checklist.js).
+// Only the signed-in person's: another person's work waits for them (see checklist.js).
+const USER = document.body.dataset.user || "";
 const waitingAnswers = () => JSON.parse(localStorage.getItem("qa-portal-answers-v1") || "[]")
-  .length;
+  .filter((item) => (item.user || "") === USER).length;
 const waitingPhotos = () => new Promise((done) => {
   try {
     const request = indexedDB.open("qa-portal", 1);
@@ -13,9 +15,9 @@ const waitingPhotos = () => new Promise((done) => {
     request.onerror = () => done(0);
     request.onsuccess = () => {
       const db = request.result;
-      const count = db.transaction("photos").objectStore("photos").count();
-      count.onsuccess = () => done(count.result);
-      count.onerror = () => done(0);
+      const all = db.transaction("photos").objectStore("photos").getAll();
+      all.onsuccess = () => done(all.result.filter((p) => (p.user || "") === USER).length);
+      all.onerror = () => done(0);
       db.close();
     };
   } catch {

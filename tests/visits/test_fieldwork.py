@@ -12,11 +12,13 @@ from PIL import Image
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
+from qa_portal import storage
 from qa_portal.db import db, utcnow
 from qa_portal.frameworks import services as frameworks
 from qa_portal.frameworks.models import Rating
 from qa_portal.visits import signoff
 from qa_portal.visits.models import (
+    ActionCheck,
     ActionStatus,
     Amendment,
     Answer,
@@ -226,15 +228,71 @@ def test_the_next_visit_shows_the_last_visits_actions_to_check(scene, login):
         data={"status": "done", "note": "Closer fitted and working"},
     )
     assert response.status_code == 302
+    check = db.session.scalars(select(ActionCheck)).one()
+    assert (check.visit_id, check.status, check.note) == (
+        following.id,
+        ActionStatus.DONE,
+        "Closer fitted and working",
+    )
     db.session.refresh(action)
-    assert action.status is ActionStatus.DONE and action.check_note == "Closer fitted and working"
+    assert action.status is ActionStatus.OPEN  # the earlier visit's record is left as it was
+    assert (
+        "Found on this visit: <strong>Done</strong>"
+        in client.get(f"/visits/{following.id}").data.decode()
+    )
 
     refused = client.post(
         f"/visits/{following.id}/previous-actions/{action.id}", data={"status": "lost"}
     )
     assert refused.status_code == 400
-    db.session.refresh(action)
-    assert action.status is ActionStatus.DONE
+    no_note = client.post(
+        f"/visits/{following.id}/previous-actions/{action.id}", data={"status": "in_progress"}
+    )
+    assert no_note.status_code == 302
+    db.session.refresh(check)
+    assert (check.status, check.note) == (ActionStatus.IN_PROGRESS, "")
+
+
+def test_an_unpublished_earlier_visit_stays_with_its_partnership(scene, login):
+    """Another partnership's next visit shows neither the earlier visit's ratings nor its
+    actions until that visit is published."""
+    visit, lead, _ = scene
+    client = login(lead)
+    db.session.add(
+        FollowUpAction(
+            visit_id=visit.id,
+            description="Repair the gate",
+            owner="Manager",
+            due_on=date.today() + timedelta(days=30),
+        )
+    )
+    db.session.commit()
+    criterion = visit.framework.areas[1].criteria[1]
+    post_answer(client, visit, criterion, "amber", "Gate latch broken")
+    sign_off_all(visit, client)
+    lip_lead = factories.user("staff", partnership=factories.partnership("LIP"))
+    theirs = Visit(
+        provider=visit.provider,
+        framework=visit.framework,
+        visit_type=VisitType.MONITORING,
+        visit_date=date.today() + timedelta(days=1),
+        lead=lip_lead,
+        partnership_id=lip_lead.partnership_id,
+    )
+    db.session.add(theirs)
+    db.session.commit()
+    other = login(lip_lead)
+    assert "Repair the gate" not in other.get(f"/visits/{theirs.id}").data.decode()
+    assert "Last visit:" not in other.get(f"/visits/{theirs.id}/checklist/2").data.decode()
+    assert (
+        other.post(
+            f"/visits/{theirs.id}/previous-actions/{visit.actions[0].id}", data={"status": "open"}
+        ).status_code
+        == 404
+    )
+    client.post(f"/visits/{visit.id}/publish")
+    assert "Repair the gate" in other.get(f"/visits/{theirs.id}").data.decode()
+    assert "Last visit:" in other.get(f"/visits/{theirs.id}/checklist/2").data.decode()
 
 
 def test_a_signed_off_visit_changes_only_by_a_recorded_amendment(scene, login):
@@ -289,3 +347,21 @@ def test_a_signed_off_visit_changes_only_by_a_recorded_amendment(scene, login):
 
     # A head can neither amend nor see the form.
     assert login(head).get(f"/visits/{visit.id}/amend").status_code == 403
+
+
+def test_a_remade_report_replaces_the_old_file_only_when_the_change_is_kept(scene, login):
+    visit, lead, _ = scene
+    sign_off_all(visit, login(lead))
+    backend = storage.get_storage()
+    first = visit.report_key
+    criterion = visit.framework.areas[1].criteria[1]
+
+    signoff.amend(lead, visit, criterion.id, "amber", "", "Checked again")
+    second = visit.report_key
+    db.session.commit()
+    assert backend.exists(second) and not backend.exists(first)
+
+    signoff.amend(lead, visit, criterion.id, "red", "", "Checked a third time")
+    third = visit.report_key
+    db.session.rollback()  # the amendment is not kept: nor is its report
+    assert backend.exists(second) and not backend.exists(third)
