@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from functools import cached_property
+from typing import NamedTuple
 
 from sqlalchemy import select
 
@@ -46,9 +47,18 @@ class CriterionOutline:
         return Criterion.descriptor(self, rating)  # the same rule as the model's
 
     @cached_property
-    def levels(self) -> tuple[tuple[Rating, str], ...]:
-        """Each level of the scale with its descriptor, worked out once per process."""
-        return tuple((rating, self.descriptor(rating)) for rating in self.scale)
+    def levels(self) -> tuple[Level, ...]:
+        """Each level of the scale as plain strings, worked out once per process: reading an
+        enum member's value is slow enough to show on a page that lists every level."""
+        return tuple(
+            Level(rating.value, rating.label, self.descriptor(rating)) for rating in self.scale
+        )
+
+
+class Level(NamedTuple):
+    value: str
+    label: str
+    descriptor: str
 
 
 @dataclass(frozen=True)
