@@ -7,10 +7,11 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import String, bindparam, delete, func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from qa_portal import audit, outbox
@@ -159,15 +160,24 @@ def start_session(user: User, *, remember: bool, ip: str, user_agent: str) -> st
     return raw
 
 
+@cache
+def _live_session():
+    """Built once: every signed-in request runs it."""
+    return (
+        select(UserSession, User)
+        .join(User, User.id == UserSession.user_id)
+        .where(
+            UserSession.token_hash == bindparam("token_hash", type_=String),
+            UserSession.revoked_at.is_(None),
+        )
+    )
+
+
 def resume_session(raw: str | None, user_id: str) -> User | None:
     """The user of a live session token, or None once it is revoked, idle or expired."""
     if not raw:
         return None
-    row = db.session.execute(
-        select(UserSession, User)
-        .join(User, User.id == UserSession.user_id)
-        .where(UserSession.token_hash == hash_token(raw), UserSession.revoked_at.is_(None))
-    ).first()
+    row = db.session.execute(_live_session(), {"token_hash": hash_token(raw)}).first()
     if row is None:
         return None
     user_session, user = row

@@ -79,6 +79,7 @@ class FrameworkOutline:
 
 
 _cache: dict[tuple, FrameworkOutline] = {}
+_by_id: dict[int, FrameworkOutline] = {}
 _lock = threading.Lock()
 
 
@@ -126,12 +127,20 @@ def outline(framework: Framework) -> FrameworkOutline:
     if published:
         with _lock:
             if len(_cache) >= CACHED_VERSIONS:
-                _cache.pop(next(iter(_cache)))
+                _by_id.pop(_cache.pop(next(iter(_cache))).id, None)
             _cache[key] = result
+            _by_id[framework.id] = result
     return result
+
+
+def published(framework_id: int) -> FrameworkOutline | None:
+    """The outline of a published version already in memory, found by id alone (a published
+    version never changes, and its id is never used again), else None."""
+    return _by_id.get(framework_id)
 
 
 def forget() -> None:
     """Drop every cached outline (tests that rebuild frameworks call this)."""
     with _lock:
         _cache.clear()
+        _by_id.clear()

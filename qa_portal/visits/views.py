@@ -24,6 +24,7 @@ from qa_portal import audit, clock, policy, storage
 from qa_portal.accounts.forms import ConfirmForm
 from qa_portal.accounts.models import Role, User
 from qa_portal.db import db
+from qa_portal.frameworks import outline as frameworks_outline
 from qa_portal.frameworks.outline import outline
 from qa_portal.partnerships.models import School
 from qa_portal.providers.models import Provider, ProviderStatus
@@ -300,16 +301,12 @@ def amend(visit_id: int):
 
 def _checklist_visit(visit_id: int) -> Visit:
     """The visit with what every checklist page shows of it, in the same query as the scope
-    check: its provider, framework version and invitees."""
+    check: its provider and invitees."""
     visit = (
         db.session.scalars(
             policy.visits_for(current_user)
             .where(Visit.id == visit_id)
-            .options(
-                joinedload(Visit.provider),
-                joinedload(Visit.framework),
-                joinedload(Visit.invitees),
-            )
+            .options(joinedload(Visit.provider), joinedload(Visit.invitees))
         )
         .unique()
         .first()
@@ -325,7 +322,8 @@ def checklist_area(visit_id: int, number: int):
     """One area of the checklist. Three queries whatever the framework's size: the session,
     the visit, and everything recorded against it (published frameworks are kept in memory)."""
     visit = _checklist_visit(visit_id)
-    areas = outline(visit.framework).areas
+    # A published version is in memory after its first page; a draft is read each time.
+    areas = (frameworks_outline.published(visit.framework_id) or outline(visit.framework)).areas
     if not 1 <= number <= len(areas):
         abort(404)
     area = areas[number - 1]
