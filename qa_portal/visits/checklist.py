@@ -97,18 +97,7 @@ def save_answer(actor: User, visit: Visit, answer: AnswerIn) -> str:
     if answer.rating is not None and answer.rating not in {r.value for r in criterion.scale}:
         raise AnswerRefused("That rating is not on this criterion's scale", 422)
     rating = Rating(answer.rating) if answer.rating else None
-    db.session.add(
-        AnswerRevision(
-            client_id=answer.client_id,
-            payload_hash=answer.payload_hash,
-            visit_id=visit.id,
-            criterion_id=criterion.id,
-            rating=rating,
-            note=answer.note,
-            answered_at=answer.answered_at,
-            author_id=actor.id,
-        )
-    )
+    _add_revision(actor, visit, criterion, answer, rating)
     # Locked (on PostgreSQL; SQLite has one writer at a time), so two answers for one
     # criterion at once compare their times one after the other. Two first answers at once
     # meet on the unique (visit, criterion) index instead: the caller tries the loser again.
@@ -136,6 +125,31 @@ def save_answer(actor: User, visit: Visit, answer: AnswerIn) -> str:
         visit.status = VisitStatus.IN_PROGRESS
     db.session.flush()
     return "stored"
+
+
+def _add_revision(
+    actor: User,
+    visit: Visit,
+    criterion: Criterion,
+    answer: AnswerIn,
+    rating: Rating | None,
+    *,
+    observation: bool = False,
+) -> None:
+    """The answer as it was sent, in the history: also what makes its client id seen."""
+    db.session.add(
+        AnswerRevision(
+            client_id=answer.client_id,
+            payload_hash=answer.payload_hash,
+            visit_id=visit.id,
+            criterion_id=criterion.id,
+            rating=rating,
+            note=answer.note,
+            answered_at=answer.answered_at,
+            author_id=actor.id,
+            observation=observation,
+        )
+    )
 
 
 def repeat_of(answer: AnswerIn) -> str | None:
@@ -173,19 +187,7 @@ def save_observation(actor: User, visit: Visit, answer: AnswerIn) -> str:
     if previous is not None:
         return previous
     criterion = criterion_of(visit, answer.criterion_id)
-    db.session.add(
-        AnswerRevision(
-            client_id=answer.client_id,
-            payload_hash=answer.payload_hash,
-            visit_id=visit.id,
-            criterion_id=criterion.id,
-            rating=None,
-            note=answer.note,
-            answered_at=answer.answered_at,
-            author_id=actor.id,
-            observation=True,
-        )
-    )
+    _add_revision(actor, visit, criterion, answer, None, observation=True)
     current = db.session.scalars(
         select(Observation).where(
             Observation.visit_id == visit.id,
