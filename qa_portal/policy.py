@@ -8,12 +8,13 @@ simply not found (404). Role checks on routes use `role_required` (403); per-rec
 from __future__ import annotations
 
 from datetime import timedelta
-from functools import wraps
+from functools import cache, wraps
 from typing import Any, TypeVar
 
 from flask import abort, current_app
 from flask_login import current_user, login_required
-from sqlalchemy import Select, and_, false, or_, select
+from sqlalchemy import Integer, Select, and_, bindparam, false, or_, select, true
+from sqlalchemy.orm import joinedload
 
 from qa_portal.accounts.models import Role, User
 from qa_portal.db import db, utcnow
@@ -110,34 +111,83 @@ def frameworks_for(user: User) -> Select[tuple[Framework]]:
 
 def visits_for(user: User) -> Select[tuple[Visit]]:
     """Published visits of the providers a user may see; before publication, the visits of the
-    user's own partnership and those the user is invited to."""
-    stmt = select(Visit).order_by(Visit.visit_date.desc(), Visit.id.desc())
-    if user.role in COUNTY_WIDE:
-        return stmt
-    invited = select(VisitInvitee.visit_id).where(VisitInvitee.user_id == user.id)
-    published = Visit.status == VisitStatus.PUBLISHED
-    if user.role is Role.STAFF:
-        return stmt.where(
-            or_(published, Visit.partnership_id == user.partnership_id, Visit.id.in_(invited))
-        )
+    user's own partnership and those the user is invited to (see `_visit_condition`)."""
+    scope = {name: bindparam(f"scope_{name}", value) for name, value in _scope(user).items()}
+    return (
+        select(Visit)
+        .where(_visit_condition(user.role, **scope))
+        .order_by(Visit.visit_date.desc(), Visit.id.desc())
+    )
+
+
+def visit_or_404(user: User, visit_id: int, *, with_team: bool = False) -> Visit:
+    """One visit in the user's scope, or 404. The same rule as `visits_for`, in a statement
+    built once per role with the user as parameters: the checklist and its answers ask for
+    their visit all day long. `with_team` loads the provider and the invitees with it."""
+    params = {f"scope_{name}": value for name, value in _scope(user).items()}
+    visit = (
+        db.session.scalars(_visit_statement(user.role, with_team), {"visit_id": visit_id, **params})
+        .unique()
+        .first()
+    )
+    if visit is None:
+        abort(404)
+    return visit
+
+
+@cache
+def _visit_statement(role: Role, with_team: bool) -> Select[tuple[Visit]]:
+    scope = {name: bindparam(f"scope_{name}") for name in _SCOPE}
+    stmt = select(Visit).where(
+        Visit.id == bindparam("visit_id", type_=Integer), _visit_condition(role, **scope)
+    )
+    if with_team:
+        stmt = stmt.options(joinedload(Visit.provider), joinedload(Visit.invitees))
+    return stmt
+
+
+_SCOPE = ("user_id", "partnership_id", "school_id", "provider_id", "head_until")
+
+
+def _scope(user: User) -> dict[str, Any]:
+    """The facts about a user that decide which visits they may read."""
+    head_until = None
     if user.role is Role.HEAD:
-        # The invitation gives access until a set time after publication; after that only
-        # a visit that saw pupils on the roll of the head's school stays open to them.
-        until = utcnow() - timedelta(days=current_app.config["HEAD_VISIT_ACCESS_DAYS"])
-        own_pupils = select(PupilSeen.visit_id).where(
-            PupilSeen.school_id == user.school_id, PupilSeen.school_id.is_not(None)
-        )
-        return stmt.where(
+        # The invitation gives access until a set time after publication.
+        head_until = utcnow() - timedelta(days=current_app.config["HEAD_VISIT_ACCESS_DAYS"])
+    return {
+        "user_id": user.id,
+        "partnership_id": user.partnership_id,
+        "school_id": user.school_id,
+        "provider_id": user.provider_id,
+        "head_until": head_until,
+    }
+
+
+def _visit_condition(role: Role, user_id, partnership_id, school_id, provider_id, head_until):
+    """Which visits a user may read, in SQL; the user's facts (`_scope`) are bound parameters,
+    so an absent one (a staff member with no partnership) matches nothing."""
+    if role in COUNTY_WIDE:
+        return true()
+    invited = select(VisitInvitee.visit_id).where(VisitInvitee.user_id == user_id)
+    published = Visit.status == VisitStatus.PUBLISHED
+    if role is Role.STAFF:
+        return or_(published, Visit.partnership_id == partnership_id, Visit.id.in_(invited))
+    if role is Role.HEAD:
+        # Once the invitation's time is up, only a visit that saw pupils on the roll of the
+        # head's school stays open to them.
+        own_pupils = select(PupilSeen.visit_id).where(PupilSeen.school_id == school_id)
+        return and_(
             Visit.id.in_(invited),
             or_(
                 Visit.published_at.is_(None),
-                Visit.published_at > until,
+                Visit.published_at > head_until,
                 Visit.id.in_(own_pupils),
             ),
         )
-    if user.role is Role.PROVIDER:
-        return stmt.where(published, Visit.provider_id == user.provider_id)
-    return stmt.where(false())
+    if role is Role.PROVIDER:
+        return and_(published, Visit.provider_id == provider_id)
+    return false()
 
 
 def earlier_visit_scope(user: User) -> dict[str, int]:
