@@ -8,6 +8,7 @@ from flask_wtf.csrf import CSRFError
 
 from qa_portal import outbox, policy
 from qa_portal.db import db
+from qa_portal.visits import fragments
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -88,6 +89,8 @@ def allow_uploads() -> None:
 def init_app(app: Flask) -> None:
     app.add_template_global(policy.can, "policy_can")
     app.add_template_global(navigation)
+    app.add_template_global(fragments.legend, "criterion_legend")
+    app.add_template_global(fragments.ratings, "criterion_ratings")
     app.after_request(_security_headers)
     app.after_request(_deliver_email)
     for code in ERRORS:

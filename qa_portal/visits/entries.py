@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cache
+from operator import itemgetter
+from typing import NamedTuple
 
 from sqlalchemy import Date, Integer, String, bindparam, literal, null, or_, select, union_all
 
@@ -16,8 +18,7 @@ from qa_portal.frameworks.models import Criterion, FrameworkArea, Rating
 from qa_portal.visits.models import Answer, Observation, Photo, Visit
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(NamedTuple):
     """One answer, photo or observation: `text` is the note, caption or observation."""
 
     id: int
@@ -160,24 +161,18 @@ def _statement():
 
 def load(visit: Visit, reader: User) -> VisitEntries:
     result = VisitEntries()
-    rows = db.session.execute(_statement(), _params(visit, reader))
-    rows = sorted(rows, key=lambda row: (row.kind, row.id))
-    for row in rows:
-        entry = Entry(
-            row.id,
-            row.criterion_id,
-            Rating(row.rating) if row.rating else None,
-            row.text or "",
-            row.author_id,
-            row.author_name,
-            Role(row.author_role) if row.author_role else None,
-        )
-        if row.kind == "photo":
-            result.photos.setdefault(row.criterion_id, []).append(entry)
-        elif row.kind == "observation":
-            result.observations.setdefault(row.criterion_id, []).append(entry)
-        elif row.visit_id == visit.id:
-            result.answers[row.criterion_id] = entry
+    answers, previous = result.answers, result.previous
+    photos, observations = result.photos, result.observations
+    rows = db.session.execute(_statement(), _params(visit, reader)).tuples().all()
+    rows.sort(key=itemgetter(0, 1))  # by kind, then in the order they were given
+    for kind, id_, visit_id, criterion_id, rating, text, author_id, name, role, area, code in rows:
+        entry = Entry(id_, criterion_id, rating, text or "", author_id, name, role)
+        if kind == "photo":
+            photos.setdefault(criterion_id, []).append(entry)
+        elif kind == "observation":
+            observations.setdefault(criterion_id, []).append(entry)
+        elif visit_id == visit.id:
+            answers[criterion_id] = entry
         else:
-            result.previous[(row.area_code, row.criterion_code)] = entry
+            previous[(area, code)] = entry
     return result

@@ -18,7 +18,6 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
 
 from qa_portal import audit, clock, policy, storage
 from qa_portal.accounts.forms import ConfirmForm
@@ -177,7 +176,7 @@ def _detail_page(visit: Visit, status: int = 200, **forms):
 @bp.route("/<int:visit_id>", methods=["GET", "POST"])
 @policy.role_required(*Role)
 def detail(visit_id: int):
-    visit = policy.get_or_404(policy.visits_for(current_user), id=visit_id)
+    visit = policy.visit_or_404(current_user, visit_id)
     form, candidates = _invite_form(visit)
     if request.method == "POST":
         policy.require(current_user, "invite", visit)
@@ -194,7 +193,7 @@ def detail(visit_id: int):
 @policy.role_required(*Role)
 def add_pupil(visit_id: int):
     """A pupil seen. Sent as an ordinary form, never queued: names stay off the phone."""
-    visit = policy.get_or_404(policy.visits_for(current_user), id=visit_id)
+    visit = policy.visit_or_404(current_user, visit_id)
     policy.require(current_user, "answer", visit)
     form = _pupil_form(PupilForm())
     if form.validate_on_submit():
@@ -214,7 +213,7 @@ def add_pupil(visit_id: int):
 @bp.route("/<int:visit_id>/pupils/<int:pupil_id>/remove", methods=["POST"])
 @policy.role_required(*Role)
 def remove_pupil(visit_id: int, pupil_id: int):
-    visit = policy.get_or_404(policy.visits_for(current_user), id=visit_id)
+    visit = policy.visit_or_404(current_user, visit_id)
     policy.require(current_user, "answer", visit)
     if not ConfirmForm().validate_on_submit():
         abort(400)
@@ -232,7 +231,7 @@ def remove_pupil(visit_id: int, pupil_id: int):
 @policy.role_required(*Role)
 def check_action(visit_id: int, action_id: int):
     """What this visit found of an action the provider's last visit left."""
-    visit = policy.get_or_404(policy.visits_for(current_user), id=visit_id)
+    visit = policy.visit_or_404(current_user, visit_id)
     policy.require(current_user, "answer", visit)
     if action_id not in {
         item.action.id for item in fieldwork.actions_to_check(visit, current_user)
@@ -258,7 +257,7 @@ def check_action(visit_id: int, action_id: int):
 @policy.role_required(*Role)
 def amend(visit_id: int):
     """Changing a signed-off visit: one answer at a time, with the reason recorded."""
-    visit = policy.get_or_404(policy.visits_for(current_user), id=visit_id)
+    visit = policy.visit_or_404(current_user, visit_id)
     policy.require(current_user, "amend", visit)
     form = AmendForm()
     criteria = [c for area in visit.framework.areas for c in area.criteria]
@@ -299,29 +298,12 @@ def amend(visit_id: int):
     )
 
 
-def _checklist_visit(visit_id: int) -> Visit:
-    """The visit with what every checklist page shows of it, in the same query as the scope
-    check: its provider and invitees."""
-    visit = (
-        db.session.scalars(
-            policy.visits_for(current_user)
-            .where(Visit.id == visit_id)
-            .options(joinedload(Visit.provider), joinedload(Visit.invitees))
-        )
-        .unique()
-        .first()
-    )
-    if visit is None:
-        abort(404)
-    return visit
-
-
 @bp.route("/<int:visit_id>/checklist/<int:number>", methods=["GET", "POST"])
 @policy.role_required(*Role)
 def checklist_area(visit_id: int, number: int):
     """One area of the checklist. Three queries whatever the framework's size: the session,
     the visit, and everything recorded against it (published frameworks are kept in memory)."""
-    visit = _checklist_visit(visit_id)
+    visit = policy.visit_or_404(current_user, visit_id, with_team=True)
     # A published version is in memory after its first page; a draft is read each time.
     areas = (frameworks_outline.published(visit.framework_id) or outline(visit.framework)).areas
     if not 1 <= number <= len(areas):
@@ -365,7 +347,7 @@ def checklist_area(visit_id: int, number: int):
         areas=areas,
         area=area,
         number=number,
-        entries=recorded,
+        area_urls=_area_urls(visit.id, len(areas)),
         answers=recorded.answers,
         answered={a.id: recorded.answered(a.criteria) for a in areas},
         previous=recorded.previous,
@@ -373,9 +355,15 @@ def checklist_area(visit_id: int, number: int):
         observations=recorded.observations,
         can_answer=can_answer,
         can_observe=can_observe,
-        form=ConfirmForm(),
         new_id=lambda: str(uuid.uuid4()),
     )
+
+
+def _area_urls(visit_id: int, count: int) -> list[str]:
+    """The address of each area's page. The route ends in the area's number, so one url_for
+    serves them all (the page lists every area, and is opened all day long)."""
+    stem = url_for("visits.checklist_area", visit_id=visit_id, number=1).removesuffix("1")
+    return [f"{stem}{number}" for number in range(1, count + 1)]
 
 
 def _save_form(visit: Visit, area, observing: bool = False) -> list[str]:
@@ -438,7 +426,7 @@ def _save_form(visit: Visit, area, observing: bool = False) -> list[str]:
 @policy.role_required(*Role)
 def save_answer(visit_id: int):
     """One answer from the checklist's script, possibly replayed from the phone's queue."""
-    visit = policy.get_or_404(policy.visits_for(current_user), id=visit_id)
+    visit = policy.visit_or_404(current_user, visit_id)
     if policy.can(current_user, "answer", visit):
         save = checklist.save_answer
     elif policy.can(current_user, "observe", visit):
@@ -477,7 +465,7 @@ def save_answer(visit_id: int):
 @policy.role_required(*Role)
 def add_photo(visit_id: int):
     """One evidence photo, downscaled on the phone first; a repeat of its client id is one."""
-    visit = policy.get_or_404(policy.visits_for(current_user), id=visit_id)
+    visit = policy.visit_or_404(current_user, visit_id)
     if not (
         policy.can(current_user, "answer", visit) or policy.can(current_user, "observe", visit)
     ):
@@ -520,7 +508,7 @@ def add_photo(visit_id: int):
 @bp.route("/<int:visit_id>/photos/<int:photo_id>/<any(image, thumbnail):size>")
 @policy.role_required(*Role)
 def photo(visit_id: int, photo_id: int, size: str):
-    visit = policy.get_or_404(policy.visits_for(current_user), id=visit_id)
+    visit = policy.visit_or_404(current_user, visit_id)
     record = db.session.scalars(
         select(Photo).where(Photo.id == photo_id, Photo.visit_id == visit.id)
     ).first() or abort(404)
@@ -551,7 +539,7 @@ def _summary_page(visit: Visit, action_form, status: int = 200):
 @bp.route("/<int:visit_id>/summary", methods=["GET", "POST"])
 @policy.role_required(*Role)
 def summary(visit_id: int):
-    visit = policy.get_or_404(policy.visits_for(current_user), id=visit_id)
+    visit = policy.visit_or_404(current_user, visit_id)
     if request.method == "GET":
         return _summary_page(visit, ActionForm())
     policy.require(current_user, "answer", visit)
@@ -584,7 +572,7 @@ def summary(visit_id: int):
 @bp.route("/<int:visit_id>/actions", methods=["POST"])
 @policy.role_required(*Role)
 def add_action(visit_id: int):
-    visit = policy.get_or_404(policy.visits_for(current_user), id=visit_id)
+    visit = policy.visit_or_404(current_user, visit_id)
     policy.require(current_user, "answer", visit)
     form = ActionForm()
     if form.validate_on_submit():
@@ -610,7 +598,7 @@ def add_action(visit_id: int):
 @bp.route("/<int:visit_id>/publish", methods=["POST"])
 @policy.role_required(Role.ADMIN, Role.STAFF)
 def publish(visit_id: int):
-    visit = policy.get_or_404(policy.visits_for(current_user), id=visit_id)
+    visit = policy.visit_or_404(current_user, visit_id)
     if current_user.id != visit.lead_id and current_user.role is not Role.ADMIN:
         abort(403)
     if not ConfirmForm().validate_on_submit():
@@ -629,7 +617,7 @@ def publish(visit_id: int):
 @bp.route("/<int:visit_id>/report.pdf")
 @policy.role_required(*Role)
 def report(visit_id: int):
-    visit = policy.get_or_404(policy.visits_for(current_user), id=visit_id)
+    visit = policy.visit_or_404(current_user, visit_id)
     data = (
         storage.get_storage().get(visit.report_key)
         if visit.report_key
@@ -656,7 +644,7 @@ def report(visit_id: int):
 @bp.route("/<int:visit_id>/actions/<int:action_id>", methods=["POST"])
 @policy.role_required(Role.PROVIDER)
 def respond(visit_id: int, action_id: int):
-    visit = policy.get_or_404(policy.visits_for(current_user), id=visit_id)
+    visit = policy.visit_or_404(current_user, visit_id)
     action = next((a for a in visit.actions if a.id == action_id), None) or abort(404)
     form = ResponseForm()
     if form.validate_on_submit():

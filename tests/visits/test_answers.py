@@ -291,3 +291,24 @@ def test_the_chosen_rating_is_checked_when_the_page_is_reopened(scene):
     page = client.get(f"/visits/{visit.id}/checklist/2").data.decode()
     radio = f'name="rating-{criterion.id}" type="radio" value="amber" checked '
     assert radio in page
+
+
+def test_the_rating_buttons_follow_a_changed_answer_and_the_reader(scene, login):
+    """The buttons' markup is rendered once and reused: reused, it must still show the rating
+    given last, and the team's buttons enabled, a head's disabled."""
+    visit, criterion, client = scene
+    head = factories.user("head")
+    visit.invitees.append(VisitInvitee(user_id=head.id))
+    db.session.commit()
+    page_url = f"/visits/{visit.id}/checklist/2"
+    radio = f'name="rating-{criterion.id}" type="radio" value="{{}}"'
+    for rating in ("amber", "green", "amber"):
+        client.post(f"/visits/{visit.id}/answers", json=answer(criterion, rating))
+        page = client.get(page_url).data.decode()
+        assert radio.format(rating) + " checked " in page
+        others = {"green", "amber", "red"} - {rating}
+        assert not any(radio.format(other) + " checked" in page for other in others)
+        assert radio.format(rating) + " checked disabled" not in page
+    head_page = login(head).get(page_url).data.decode()
+    assert radio.format("amber") + " checked disabled " in head_page
+    assert radio.format("green") + " disabled " in head_page

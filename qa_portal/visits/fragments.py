@@ -1,0 +1,41 @@
+"""Parts of the checklist page that depend only on a criterion: its legend and guidance, and
+its rating buttons with one level chosen or none. They are most of the page's markup, and the
+page is opened for every area of every visit, so each is rendered once per process and then
+reused (templates/visits/_criterion.html holds them).
+
+A criterion is keyed by its whole outline, not its id: a draft framework's criterion that is
+edited is a different key, so its page never shows the text it had before."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from flask import current_app
+from markupsafe import Markup
+
+from qa_portal.frameworks.outline import CriterionOutline
+
+CACHED_FRAGMENTS = 4096  # about 600 for a 50-criterion version; at most ~10 MiB
+
+
+def _macros():
+    return current_app.jinja_env.get_template("visits/_criterion.html").module
+
+
+@lru_cache(maxsize=CACHED_FRAGMENTS)
+def legend(criterion: CriterionOutline, index: int) -> Markup:
+    """The criterion's prompt, numbered `index` on its page, and the guidance for the visitor."""
+    return _macros().legend(criterion, index)
+
+
+@lru_cache(maxsize=CACHED_FRAGMENTS)
+def ratings(criterion: CriterionOutline, chosen: str | None, disabled: bool) -> Markup:
+    """A radio button per level of the criterion's scale, each with its descriptor; `chosen`
+    is the value of the level checked, if any."""
+    return _macros().ratings(criterion, chosen, disabled)
+
+
+def forget() -> None:
+    """Drop every rendered fragment (tests that change templates or frameworks call this)."""
+    legend.cache_clear()
+    ratings.cache_clear()
