@@ -24,11 +24,13 @@ def from_environment(instance_path: str) -> dict:
     """Build the configuration mapping; the instance folder holds the embedded defaults."""
     env = os.environ.get("PORTAL_ENV", "development")
     sqlite_path = Path(instance_path) / "qa_portal.sqlite3"
+    database_url = _database_url(os.environ.get("DATABASE_URL"), sqlite_path)
     return {
         "PORTAL_ENV": env,
         "SECRET_KEY": os.environ.get("SECRET_KEY", DEV_SECRET),
-        "SQLALCHEMY_DATABASE_URI": _database_url(os.environ.get("DATABASE_URL"), sqlite_path),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        # A server's connection may be dropped while it waits in the pool; a SQLite file's not.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": not database_url.startswith("sqlite")},
         # Cookies: HTTP-only always, SameSite=Lax, Secure outside development.
         "SESSION_COOKIE_NAME": "qa_portal_session",
         "SESSION_COOKIE_HTTPONLY": True,
