@@ -17,11 +17,7 @@ from typing import Any
 from urllib.parse import quote
 from uuid import uuid4
 
-import boto3
-from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
 from flask import Flask, current_app
-from pypdf import PdfReader
 
 log = logging.getLogger(__name__)
 
@@ -226,6 +222,10 @@ class S3Storage(Storage):
             raise ValueError("an S3 bucket name is required")
         self.bucket = bucket
         self.prefix = validate_key(prefix.strip("/")) if prefix.strip("/") else ""
+        # Imported here: boto3 takes tens of MiB, and a portal on local storage never needs it.
+        import boto3
+        from botocore.config import Config
+
         # Without keys boto3 falls back to its usual chain (instance role, environment).
         session = boto3.session.Session(
             aws_access_key_id=access_key or None,
@@ -248,6 +248,8 @@ class S3Storage(Storage):
         return f"{self.prefix}/{key}" if self.prefix else key
 
     def _call(self, key: str, operation: str, **params: Any) -> dict:
+        from botocore.exceptions import BotoCoreError, ClientError
+
         try:
             return getattr(self.client, operation)(Bucket=self.bucket, Key=self._key(key), **params)
         except ClientError as error:
@@ -350,6 +352,8 @@ def check_upload(data: bytes, filename: str, allowed: set[str], max_bytes: int) 
 def _check_pdf(data: bytes) -> None:
     if b"%%EOF" not in data[-1024:]:
         raise UploadRefused(UNREADABLE_PDF)
+    from pypdf import PdfReader  # imported when a PDF is uploaded: it is large
+
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):

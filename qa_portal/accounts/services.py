@@ -28,8 +28,14 @@ from qa_portal.db import db, utcnow
 PASSWORD_MIN_LENGTH = 10
 PASSWORD_MAX_LENGTH = 128
 _COMMON_PASSWORDS = frozenset((Path(__file__).parent / "common_passwords.txt").read_text().split())
-# Checked against when the email is unknown, so both answers take the same time.
-_DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Checked against when the email is unknown, so both answers take the same time. Made on
+    first use: hashing takes tens of MiB, which every process would otherwise pay at import."""
+    return generate_password_hash("not-a-real-password")
+
 
 LinkBuilder = Callable[[str], str]
 
@@ -87,7 +93,7 @@ def authenticate(email: str, password: str, ip: str) -> User:
     _refuse_if_throttled(email, ip)
     user = db.session.scalars(select(User).where(User.email == email)).first()
     password_ok = check_password_hash(
-        user.password_hash if user and user.password_hash else _DUMMY_HASH, password
+        user.password_hash if user and user.password_hash else _dummy_hash(), password
     )
     if user is None or not password_ok or not user.is_active or not user.has_password:
         db.session.add(SignInFailure(email=email, ip=ip))
