@@ -210,19 +210,29 @@ function queueAnswer(box) {
   flush();
 }
 
-// Photos are made smaller on the phone (long edge 2000 px) before they are sent: a 12 MP
-// picture would take a minute on a weak signal. The server strips their metadata.
-async function downscale(file, longEdge = 2000) {
+// Photos are made smaller on the phone before they are sent: a 12 MP picture would take a
+// minute on a weak signal. Long edge 2000 px, then smaller or more compressed until the file
+// fits UPLOAD_BUDGET: 4 seconds at 750 kbit/s. The server strips their metadata.
+const UPLOAD_BUDGET = 360000;
+const ENCODINGS = [[2000, 0.85], [2000, 0.72], [1600, 0.72], [1600, 0.6], [1280, 0.6]];
+
+async function downscale(file) {
   try {
     const bitmap = await createImageBitmap(file, { imageOrientation: "from-image" });
-    const scale = Math.min(1, longEdge / Math.max(bitmap.width, bitmap.height));
-    if (scale === 1 && file.size < 1500000) return file;
-    const canvas = document.createElement("canvas");
-    canvas.width = Math.round(bitmap.width * scale);
-    canvas.height = Math.round(bitmap.height * scale);
-    canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
-    return await new Promise((done) => canvas.toBlob((blob) => done(blob || file),
-      "image/jpeg", 0.85));
+    const longest = Math.max(bitmap.width, bitmap.height);
+    if (longest <= ENCODINGS[0][0] && file.size <= UPLOAD_BUDGET) return file;
+    let smallest = file;
+    for (const [edge, quality] of ENCODINGS) {
+      const scale = Math.min(1, edge / longest);
+      const canvas = document.createElement("canvas");
+      canvas.width = Math.round(bitmap.width * scale);
+      canvas.height = Math.round(bitmap.height * scale);
+      canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+      const blob = await new Promise((done) => canvas.toBlob(done, "image/jpeg", quality));
+      if (blob && blob.size < smallest.size) smallest = blob;
+      if (smallest.size <= UPLOAD_BUDGET) break;
+    }
+    return smallest;
   } catch {
     return file; // a format the browser cannot draw: let the server decide
   }

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
+from PIL import Image
 from playwright.sync_api import BrowserContext, Page, expect
 
+from tests import factories
 from tests.browser.helpers import navigation, sign_in
 
 pytestmark = pytest.mark.browser
@@ -92,3 +96,28 @@ def test_a_photo_taken_on_the_checklist_shows_as_a_thumbnail(page: Page):
     assert page.evaluate("document.querySelector('[data-photos] img').naturalWidth") > 0
     page.reload()
     expect(criterion(page, 5).locator("[data-photos] img")).to_have_count(1)
+
+
+def test_a_twelve_megapixel_photo_is_sent_small_enough_for_a_weak_signal(page: Page):
+    """Made smaller on the phone before it is sent: the whole upload fits in 4 seconds at
+    750 kbit/s, and the server still gets a photo worth keeping."""
+    camera = io.BytesIO()
+    factories.photo_like(0, (4000, 3000)).save(camera, "JPEG", quality=92)
+    assert len(camera.getvalue()) > 3_000_000  # what a phone's camera gives
+    open_todays_checklist(page)
+    box = criterion(page, 4)
+    thumbnails = box.locator("[data-photos] img")
+    before = thumbnails.count()
+    with page.expect_request(lambda r: r.method == "POST" and r.url.endswith("/photos")) as sent:
+        box.get_by_label("Add a photo").set_input_files(
+            {"name": "IMG_2042.jpg", "mimeType": "image/jpeg", "buffer": camera.getvalue()}
+        )
+    upload = sent.value
+    size = int(upload.all_headers()["content-length"])
+    assert 100_000 < size <= 750_000 / 8 * 4, size
+    assert upload.response().ok
+    expect(thumbnails).to_have_count(before + 1)
+    src = thumbnails.last.get_attribute("src")
+    stored = page.request.get(src.replace("/thumbnail", "/image"))
+    with Image.open(io.BytesIO(stored.body())) as image:
+        assert max(image.size) == 1600
