@@ -5,9 +5,13 @@ gunicorn with 2 sync workers and 8 concurrent clients, in ROUNDS alternating rou
 each (the figures are the medians, the ratio the median of each round's ratio); the checklist
 page's weight; photo processing; the PDF report.
 
+Photo upload: the same camera JPEG added on the checklist in Chromium (390x844), with the
+upload throttled to UPLOAD_KBIT kbit/s: the bytes sent once the page has made it smaller, and
+the seconds from sending the request to the end of the response.
+
 Photo: CPU time on one core (the process is pinned to one) to process a 12 MP phone JPEG
-(4000x3000, noisy, quality 92, EXIF with a GPS position and a quarter-turn orientation), the
-median of PHOTO_RUNS runs.
+(4000x3000, a detailed scene, quality 92, EXIF with a GPS position and a quarter-turn
+orientation), the median of PHOTO_RUNS runs; then the same for pure noise, the worst case.
 
 PDF: the report of a visit with REPORT_CRITERIA criteria, all answered with a note, and
 REPORT_PHOTOS evidence photos embedded as REPORT_PHOTO_EDGE px JPEG copies (the report itself
@@ -45,6 +49,7 @@ CLIENTS, SECONDS, ROUNDS = 8, 3.0, 3
 PHOTO_RUNS = 9
 REPORT_CRITERIA, REPORT_PHOTOS, REPORT_PHOTO_EDGE = 40, 12, 800
 REPORT_WARM_RUNS = 5
+UPLOAD_KBIT = 750
 MB, MIB = 1_000_000, 1024 * 1024
 
 
@@ -159,6 +164,7 @@ def run_all(work: Path) -> None:
         ]
         paths.append("/static/vendor/govuk-frontend-6.3.0/govuk-frontend.min.js")  # imported
         assets = {path: opener.open(portal_url + path).read() for path in paths}
+        upload_bytes, upload_seconds = photo_upload(portal_url, visit_id)
     finally:
         for process in (hello, portal):
             process.terminate()
@@ -175,8 +181,60 @@ def run_all(work: Path) -> None:
         f"checklist_first_load_gzipped: {(gz(page) + sum(map(gz, assets.values()))) / 1024:.1f} KB"
     )
     print(f"checklist_js_gzipped: {sum(map(gz, js)) / 1024:.1f} KB")
+    print(f"photo_upload_size: {upload_bytes / 1000:.0f} KB")
+    print(f"photo_upload_at_750kbit: {upload_seconds:.1f} s")
     photo()
     report(env, visit_id)
+
+
+def photo_upload(base: str, visit_id: int) -> tuple[int, float]:
+    """A 12 MP camera JPEG added on the checklist in Chromium at a phone's size, its upload
+    throttled to UPLOAD_KBIT: the bytes sent (after the page has made the photo smaller) and
+    the seconds from sending the request to the end of the response."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.factories import photo_like
+
+    camera = jpeg(photo_like(0, (4000, 3000)), quality=92, exif=phone_exif())
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=["--no-sandbox", "--headless"]
+        )
+        try:
+            context = browser.new_context(viewport={"width": 390, "height": 844}, base_url=base)
+            page = context.new_page()
+            page.goto("/sign-in")
+            page.get_by_label("Email address").fill("staff.hbep@example.org")
+            page.get_by_label("Password", exact=True).fill("demo-portal-2026")
+            page.get_by_role("button", name="Sign in").click()
+            page.wait_for_load_state()
+            page.goto(f"/visits/{visit_id}/checklist/1")
+            page.wait_for_load_state()
+            devtools = context.new_cdp_session(page)
+            devtools.send("Network.enable")
+            devtools.send(
+                "Network.emulateNetworkConditions",
+                {
+                    "offline": False,
+                    "latency": 0,
+                    "downloadThroughput": -1,
+                    "uploadThroughput": UPLOAD_KBIT * 1000 / 8,
+                },
+            )
+            with page.expect_response(
+                lambda r: r.request.method == "POST" and r.url.endswith("/photos"),
+                timeout=120_000,
+            ) as sent:
+                page.locator("[data-photo]").first.set_input_files(
+                    {"name": "IMG_0001.jpg", "mimeType": "image/jpeg", "buffer": camera}
+                )
+            response = sent.value
+            response.finished()
+            timing = response.request.timing
+            size = int(response.request.all_headers()["content-length"])
+            return size, (timing["responseEnd"] - timing["requestStart"]) / 1000
+        finally:
+            browser.close()
 
 
 def bench_app(env: dict):
@@ -225,15 +283,16 @@ def photo() -> None:
     from PIL import Image
 
     from qa_portal import images
+    from tests.factories import photo_like
 
     # A phone photo (a detailed scene, 3-4 MB), and the worst case: pure noise, twice the bytes.
-    photo_like = jpeg(scene(0, (4000, 3000)), quality=92, exif=phone_exif())
+    camera = jpeg(photo_like(0, (4000, 3000)), quality=92, exif=phone_exif())
     noise = jpeg(Image.effect_noise((4000, 3000), 40).convert("RGB"), quality=92, exif=phone_exif())
     cpus = os.sched_getaffinity(0)
     os.sched_setaffinity(0, {min(cpus)})  # one core
     try:
         figures = {}
-        for name, data in (("photo_12mp", photo_like), ("photo_12mp_noise", noise)):
+        for name, data in (("photo_12mp", camera), ("photo_12mp_noise", noise)):
             timings = []
             for _ in range(PHOTO_RUNS):
                 start = time.process_time()
@@ -252,23 +311,6 @@ def photo() -> None:
     print(f"photo_12mp_noise_process: {median * 1000:.0f} ms")
 
 
-def scene(index: int, size: tuple[int, int] = (1600, 1200)):
-    """A photo-like picture (shapes, gradients, coarse grain), different for each index: its
-    processed copy is about 320 KB and its 800 px copy about 90 KB, as a detailed phone photo's."""
-    from PIL import Image, ImageChops
-
-    texture = Image.effect_mandelbrot(size, (-2.0 + 0.07 * index, -1.1, 0.9, 1.1), 40 + index)
-    light = Image.linear_gradient("L").rotate(20 * index).resize(size)
-    sky = Image.radial_gradient("L").resize(size)
-    grain = Image.effect_noise((size[0] // 2, size[1] // 2), 12).resize(size)
-    channels = (
-        ImageChops.blend(texture, light, 0.4),
-        light,
-        ImageChops.blend(sky, texture, 0.3),
-    )
-    return Image.merge("RGB", [ImageChops.add(c, grain, offset=-128) for c in channels])
-
-
 def report_visit(env: dict, visit_id: int) -> None:
     """The demo's open visit made into a full report: REPORT_CRITERIA criteria answered with
     notes, REPORT_PHOTOS photos whose embedded copy is REPORT_PHOTO_EDGE px, judgements and
@@ -276,16 +318,27 @@ def report_visit(env: dict, visit_id: int) -> None:
     from datetime import timedelta
 
     from PIL import Image
+    from sqlalchemy import select
 
     from qa_portal import storage
     from qa_portal.accounts.models import User
     from qa_portal.db import db, utcnow
     from qa_portal.frameworks.models import Criterion, CriterionKind
-    from qa_portal.visits.models import Answer, AreaJudgement, FollowUpAction, Judgement, Visit
+    from qa_portal.visits.models import (
+        Answer,
+        AreaJudgement,
+        FollowUpAction,
+        Judgement,
+        Photo,
+        Visit,
+    )
     from qa_portal.visits.photos import add_photo
+    from tests.factories import photo_like
 
     with bench_app(env).app_context():
         visit = db.session.get(Visit, visit_id)
+        for earlier in db.session.scalars(select(Photo).where(Photo.visit_id == visit.id)):
+            db.session.delete(earlier)  # the upload's: the report has exactly its own photos
         lead = db.session.get(User, visit.lead_id)
         areas = list(visit.framework.areas)
         criteria = [c for area in areas for c in area.criteria]
@@ -329,7 +382,7 @@ def report_visit(env: dict, visit_id: int) -> None:
                 client_id=f"00000000-0000-4000-8000-{index:012d}",
                 criterion_id=criteria[index * 3].id,
                 caption=f"Evidence photo {index + 1}",
-                data=jpeg(scene(index), quality=92),
+                data=jpeg(photo_like(index), quality=92),
                 max_bytes=20 * MIB,
             )
             with Image.open(io.BytesIO(backend.get(photo.image_key))) as stored:
