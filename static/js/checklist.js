@@ -217,24 +217,36 @@ const UPLOAD_BUDGET = 360000;
 const ENCODINGS = [[2000, 0.85], [2000, 0.72], [1600, 0.72], [1600, 0.6], [1280, 0.6]];
 
 async function downscale(file) {
+  let bitmap = null;
+  const canvas = document.createElement("canvas");
   try {
-    const bitmap = await createImageBitmap(file, { imageOrientation: "from-image" });
+    bitmap = await createImageBitmap(file, { imageOrientation: "from-image" });
     const longest = Math.max(bitmap.width, bitmap.height);
-    if (longest <= ENCODINGS[0][0] && file.size <= UPLOAD_BUDGET) return file;
-    let smallest = file;
+    const oversize = longest > ENCODINGS[0][0];
+    if (!oversize && file.size <= UPLOAD_BUDGET) return file;
+    // A photo over 2000 px is always sent smaller; one within it only if that saves bytes.
+    let best = oversize ? null : file;
+    const tried = new Set();
     for (const [edge, quality] of ENCODINGS) {
       const scale = Math.min(1, edge / longest);
-      const canvas = document.createElement("canvas");
       canvas.width = Math.round(bitmap.width * scale);
       canvas.height = Math.round(bitmap.height * scale);
+      const key = `${canvas.width}x${canvas.height}@${quality}`;
+      if (tried.has(key)) continue;
+      tried.add(key);
       canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
       const blob = await new Promise((done) => canvas.toBlob(done, "image/jpeg", quality));
-      if (blob && blob.size < smallest.size) smallest = blob;
-      if (smallest.size <= UPLOAD_BUDGET) break;
+      if (blob && (!best || blob.size < best.size)) best = blob;
+      if (best && best.size <= UPLOAD_BUDGET) break;
     }
-    return smallest;
+    return best || file;
   } catch {
     return file; // a format the browser cannot draw: let the server decide
+  } finally {
+    // One canvas, emptied after: phones cap the memory all canvases may hold.
+    canvas.width = 0;
+    canvas.height = 0;
+    if (bitmap) bitmap.close();
   }
 }
 
