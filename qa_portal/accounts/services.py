@@ -31,9 +31,10 @@ _COMMON_PASSWORDS = frozenset((Path(__file__).parent / "common_passwords.txt").r
 
 
 @cache
-def _dummy_hash() -> str:
-    """Checked against when the email is unknown, so both answers take the same time. Made on
-    first use: hashing takes tens of MiB, which every process would otherwise pay at import."""
+def dummy_hash() -> str:
+    """Checked against when the email is unknown, so both answers take the same time. Made
+    when the sign-in pages are set up (not at import: hashing takes tens of MiB, which every
+    process would pay), so even a process's first answer takes no longer."""
     return generate_password_hash("not-a-real-password")
 
 
@@ -93,7 +94,7 @@ def authenticate(email: str, password: str, ip: str) -> User:
     _refuse_if_throttled(email, ip)
     user = db.session.scalars(select(User).where(User.email == email)).first()
     password_ok = check_password_hash(
-        user.password_hash if user and user.password_hash else _dummy_hash(), password
+        user.password_hash if user and user.password_hash else dummy_hash(), password
     )
     if user is None or not password_ok or not user.is_active or not user.has_password:
         db.session.add(SignInFailure(email=email, ip=ip))
