@@ -4,7 +4,8 @@ page is opened for every area of every visit, so each is rendered once per proce
 reused (templates/visits/_criterion.html holds them).
 
 A criterion is keyed by its whole outline, not its id: a draft framework's criterion that is
-edited is a different key, so its page never shows the text it had before."""
+edited is a different key, so its page never shows the text it had before. While templates
+reload as they change (development), nothing is kept."""
 
 from __future__ import annotations
 
@@ -18,24 +19,30 @@ from qa_portal.frameworks.outline import CriterionOutline
 CACHED_FRAGMENTS = 4096  # about 600 for a 50-criterion version; at most ~10 MiB
 
 
+def legend(criterion: CriterionOutline, index: int) -> Markup:
+    """The criterion's prompt, numbered `index` on its page, and the guidance for the visitor."""
+    if current_app.jinja_env.auto_reload:
+        return _macros().legend(criterion, index)
+    return _kept_legend(criterion, index)
+
+
+def ratings(criterion: CriterionOutline, chosen: str | None, disabled: bool) -> Markup:
+    """A radio button per level of the criterion's scale, each with its descriptor; `chosen`
+    is the value of the level checked, if any."""
+    if current_app.jinja_env.auto_reload:
+        return _macros().ratings(criterion, chosen, disabled)
+    return _kept_ratings(criterion, chosen, disabled)
+
+
 def _macros():
     return current_app.jinja_env.get_template("visits/_criterion.html").module
 
 
 @lru_cache(maxsize=CACHED_FRAGMENTS)
-def legend(criterion: CriterionOutline, index: int) -> Markup:
-    """The criterion's prompt, numbered `index` on its page, and the guidance for the visitor."""
+def _kept_legend(criterion: CriterionOutline, index: int) -> Markup:
     return _macros().legend(criterion, index)
 
 
 @lru_cache(maxsize=CACHED_FRAGMENTS)
-def ratings(criterion: CriterionOutline, chosen: str | None, disabled: bool) -> Markup:
-    """A radio button per level of the criterion's scale, each with its descriptor; `chosen`
-    is the value of the level checked, if any."""
+def _kept_ratings(criterion: CriterionOutline, chosen: str | None, disabled: bool) -> Markup:
     return _macros().ratings(criterion, chosen, disabled)
-
-
-def forget() -> None:
-    """Drop every rendered fragment (tests that change templates or frameworks call this)."""
-    legend.cache_clear()
-    ratings.cache_clear()
