@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from datetime import date
 
 from PIL import Image, ImageChops
 from sqlalchemy import select
@@ -12,6 +13,7 @@ from qa_portal.accounts.services import set_password
 from qa_portal.db import db
 from qa_portal.partnerships.models import Partnership, School
 from qa_portal.providers.models import Provider
+from qa_portal.visits.models import Visit, VisitInvitee, VisitType
 
 PASSWORD = "correct-horse-battery"
 _counter = itertools.count(1)
@@ -139,6 +141,27 @@ def compliant_provider(name: str | None = None, **fields):
     for kind_record in active_kinds():
         if is_required(kind_record, record):
             item(record, kind_record.code)
+    return record
+
+
+def visit(lead: User, at: Provider | None = None, invited=(), **fields) -> Visit:
+    """A visit led by `lead` for their partnership: annual, today, on the current framework
+    (unless `fields` say otherwise), with `invited` users as invitees."""
+    from qa_portal.frameworks import services as frameworks
+
+    record = Visit(
+        provider=at or provider(),
+        framework=frameworks.current_framework(),
+        visit_type=VisitType.ANNUAL,
+        visit_date=date.today(),
+        lead=lead,
+        partnership_id=lead.partnership_id,
+    )
+    for field_name, value in fields.items():
+        setattr(record, field_name, value)
+    record.invitees.extend(VisitInvitee(user_id=user.id) for user in invited)
+    db.session.add(record)
+    db.session.flush()
     return record
 
 

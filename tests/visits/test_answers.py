@@ -26,16 +26,7 @@ from tests import factories
 @pytest.fixture
 def scene(login):
     lead = factories.user("staff")
-    provider = factories.provider("Checklist Provider")
-    visit = Visit(
-        provider=provider,
-        framework=frameworks.current_framework(),
-        visit_type=VisitType.ANNUAL,
-        visit_date=date.today(),
-        lead=lead,
-        partnership_id=lead.partnership_id,
-    )
-    db.session.add(visit)
+    visit = factories.visit(lead, at=factories.provider("Checklist Provider"))
     db.session.commit()
     criterion = visit.framework.areas[1].criteria[1]  # a green/amber/red criterion
     return visit, criterion, login(lead)

@@ -19,7 +19,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from urllib.parse import urlencode
 
 import flask_migrate
@@ -30,11 +30,10 @@ from werkzeug.serving import make_server
 
 from qa_portal import create_app
 from qa_portal.db import db, utcnow
-from qa_portal.frameworks import services as frameworks
 from qa_portal.frameworks.services import load_default_framework
 from qa_portal.partnerships.services import load_reference
 from qa_portal.providers.reference import load_register_reference
-from qa_portal.visits.models import Answer, AnswerRevision, Visit, VisitType
+from qa_portal.visits.models import Answer, AnswerRevision
 from tests import factories
 from tests.conftest import ROOT, TEST_CONFIG
 
@@ -117,15 +116,7 @@ def scene(portal) -> Scene:
     """A scheduled visit on a green/amber/red criterion, and its lead (who may answer)."""
     with portal.app.app_context():
         lead = factories.user("staff")
-        visit = Visit(
-            provider=factories.provider(),
-            framework=frameworks.current_framework(),
-            visit_type=VisitType.ANNUAL,
-            visit_date=date.today(),
-            lead=lead,
-            partnership_id=lead.partnership_id,
-        )
-        db.session.add(visit)
+        visit = factories.visit(lead)
         db.session.commit()
         criterion = visit.framework.areas[1].criteria[1]
         assert [r.value for r in criterion.scale][:3] == ["green", "amber", "red"]

@@ -14,7 +14,6 @@ from sqlalchemy import func, select
 
 from qa_portal import storage
 from qa_portal.db import db, utcnow
-from qa_portal.frameworks import services as frameworks
 from qa_portal.frameworks.models import Rating
 from qa_portal.visits import signoff
 from qa_portal.visits.models import (
@@ -27,7 +26,6 @@ from qa_portal.visits.models import (
     Photo,
     PupilSeen,
     Visit,
-    VisitInvitee,
     VisitStatus,
     VisitType,
 )
@@ -38,16 +36,9 @@ from tests import factories
 def scene(login):
     lead = factories.user("staff", name="Lena Lead")
     head = factories.user("head", name="Hattie Head", school=factories.school("HBEP", 0))
-    visit = Visit(
-        provider=factories.provider("Fieldwork Provider Ltd"),
-        framework=frameworks.current_framework(),
-        visit_type=VisitType.ANNUAL,
-        visit_date=date.today(),
-        lead=lead,
-        partnership_id=lead.partnership_id,
+    visit = factories.visit(
+        lead, at=factories.provider("Fieldwork Provider Ltd"), invited=(lead, head)
     )
-    visit.invitees.extend([VisitInvitee(user_id=lead.id), VisitInvitee(user_id=head.id)])
-    db.session.add(visit)
     db.session.commit()
     return visit, lead, head
 

@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import gzip
 import re
-from datetime import date
 from urllib.parse import urljoin
 
 from qa_portal.db import db
-from qa_portal.frameworks import services as frameworks
-from qa_portal.visits.models import Visit, VisitType
 from tests import factories
 
 ASSET = re.compile(r'<(?:link[^>]+href|script[^>]+src)="(/static/[^"]+)"')
@@ -24,15 +21,7 @@ def gzipped(data: bytes) -> int:
 
 def test_the_checklist_first_load_is_light(login):
     lead = factories.user("staff")
-    visit = Visit(
-        provider=factories.provider(),
-        framework=frameworks.current_framework(),
-        visit_type=VisitType.ANNUAL,
-        visit_date=date.today(),
-        lead=lead,
-        partnership_id=lead.partnership_id,
-    )
-    db.session.add(visit)
+    visit = factories.visit(lead)
     db.session.commit()
     client = login(lead)
     # The largest area: the heaviest page of the checklist.

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import uuid
-from datetime import date
 
 import pytest
 from PIL import Image
@@ -12,8 +11,7 @@ from sqlalchemy import func, select
 
 from qa_portal import images, storage
 from qa_portal.db import db
-from qa_portal.frameworks import services as frameworks
-from qa_portal.visits.models import Photo, Visit, VisitStatus, VisitType
+from qa_portal.visits.models import Photo, VisitStatus
 from tests import factories
 
 
@@ -33,15 +31,7 @@ def photo_with_gps(width=3000, height=2000) -> bytes:
 @pytest.fixture
 def scene(login):
     lead = factories.user("staff")
-    visit = Visit(
-        provider=factories.provider(),
-        framework=frameworks.current_framework(),
-        visit_type=VisitType.ANNUAL,
-        visit_date=date.today(),
-        lead=lead,
-        partnership_id=lead.partnership_id,
-    )
-    db.session.add(visit)
+    visit = factories.visit(lead)
     db.session.commit()
     return visit, visit.framework.areas[1].criteria[1], login(lead)
 

@@ -11,10 +11,9 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from qa_portal.db import db, utcnow
-from qa_portal.frameworks import services as frameworks
 from qa_portal.frameworks.models import Rating
 from qa_portal.outbox import OutboxMessage
-from qa_portal.visits.models import Judgement, Visit, VisitInvitee, VisitStatus, VisitType
+from qa_portal.visits.models import Judgement, VisitStatus
 from qa_portal.visits.signoff import propose
 from tests import factories
 
@@ -38,16 +37,7 @@ def scene(login):
     lead = factories.user("staff")
     provider = factories.provider("Report Provider Ltd")
     head = factories.user("head")
-    visit = Visit(
-        provider=provider,
-        framework=frameworks.current_framework(),
-        visit_type=VisitType.ANNUAL,
-        visit_date=date.today(),
-        lead=lead,
-        partnership_id=lead.partnership_id,
-    )
-    visit.invitees.extend([VisitInvitee(user_id=lead.id), VisitInvitee(user_id=head.id)])
-    db.session.add(visit)
+    visit = factories.visit(lead, at=provider, invited=(lead, head))
     db.session.commit()
     client = login(lead)
     for area in visit.framework.areas:
