@@ -316,21 +316,18 @@ def checklist_area(visit_id: int, number: int):
             abort(403)
         if not ConfirmForm().validate_on_submit():
             abort(400)
-        try:
-            problems = _save_form(visit, area, observing=can_observe)
-            if not problems:
-                db.session.commit()
-        except IntegrityError:
-            # The same page sent twice at once, or a first answer given by someone else at the
-            # same moment: once again, what is stored already is recognised by its client id.
-            db.session.rollback()
+        # Tried twice: after the same page sent twice at once, or a first answer given by
+        # someone else at the same moment, what is stored already is recognised by its client id.
+        for _ in range(2):
             try:
                 problems = _save_form(visit, area, observing=can_observe)
                 if not problems:
                     db.session.commit()
+                break
             except IntegrityError:
                 db.session.rollback()
-                problems = ["Someone saved this area at the same moment: please send it again."]
+        else:
+            problems = ["Someone saved this area at the same moment: please send it again."]
         if not problems:
             target = number + 1 if number < len(areas) else None
             return redirect(
