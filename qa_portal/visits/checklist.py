@@ -6,17 +6,18 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
 from qa_portal.accounts.models import User
 from qa_portal.db import db, utcnow
 from qa_portal.frameworks.models import Criterion, FrameworkArea, Rating
+from qa_portal.inputs import bounded_int, clean_text
+from qa_portal.rules import RuleBroken
 from qa_portal.visits.models import Answer, AnswerRevision, Observation, Visit, VisitStatus
 
 CLIENT_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-NOTE_MAX = 4000
 
 
 class AnswerRefused(Exception):
@@ -33,15 +34,25 @@ class AnswerIn:
     criterion_id: int
     rating: str | None
     note: str
-    answered_at: datetime
+    answered_at: datetime  # as kept: never later than the server's time
+    # What the phone sent, before any capping: a retry of the same answer is the same hash
+    # whatever the server's clock says by then.
+    payload_hash: str
 
-    @property
-    def payload_hash(self) -> str:
-        body = json.dumps(
-            [self.criterion_id, self.rating, self.note, self.answered_at.isoformat()],
-            separators=(",", ":"),
-        )
-        return hashlib.sha256(body.encode()).hexdigest()
+
+def decode(body: bytes) -> object:
+    """A posted answer's JSON, read strictly: no Infinity or NaN, no nesting without end."""
+    if not body.strip():
+        raise AnswerRefused("The answer is empty: send it as a JSON object", 400)
+    try:
+        return json.loads(body, parse_constant=_no_constant)
+    except (ValueError, RecursionError):
+        raise AnswerRefused("The answer is not valid JSON: send it as a JSON object", 400) from None
+
+
+def _no_constant(name: str) -> object:
+    # Python reads Infinity and NaN by default; JSON has no such numbers, nor has any column.
+    raise AnswerRefused(f"The answer holds {name}, which is not a number JSON allows", 400)
 
 
 def parse(payload: object, now: datetime) -> AnswerIn:
@@ -49,29 +60,43 @@ def parse(payload: object, now: datetime) -> AnswerIn:
     if not isinstance(payload, dict):
         raise AnswerRefused("Send the answer as a JSON object", 400)
     client_id = str(payload.get("client_id", "")).lower()
-    if not CLIENT_ID.match(client_id):
+    if not CLIENT_ID.fullmatch(client_id):
         raise AnswerRefused("The answer needs a client id (a UUID)", 400)
-    try:
-        criterion_id = int(payload.get("criterion_id"))
-    except (TypeError, ValueError):
-        raise AnswerRefused("The answer does not say which criterion it is for", 400) from None
+    if payload.get("criterion_id") is None:
+        raise AnswerRefused("The answer does not say which criterion it is for", 400)
     rating = payload.get("rating") or None
-    note = payload.get("note") or ""
-    if not isinstance(note, str) or len(note) > NOTE_MAX:
-        raise AnswerRefused(f"A note must be text of {NOTE_MAX} characters or fewer", 422)
-    answered_at = _when(payload.get("answered_at"), now)
-    return AnswerIn(client_id, criterion_id, rating, note.strip(), answered_at)
+    if rating is not None and not isinstance(rating, str):
+        raise AnswerRefused("The rating must be one of the criterion's ratings, as text", 422)
+    try:
+        criterion_id = bounded_int(
+            payload["criterion_id"], field="criterion_id", label="The criterion id"
+        )
+        note = clean_text(payload.get("note"), field="note", label="A note")
+    except RuleBroken as exc:
+        raise AnswerRefused(str(exc), 422) from None
+    raw_when = payload.get("answered_at")
+    sent = _when(raw_when)
+    # Hashed as sent (the time as the phone gave it, or whatever stood in its place), kept no
+    # later than now: phone clocks drift.
+    body = [criterion_id, rating, note, sent.isoformat() if sent else raw_when]
+    digest = hashlib.sha256(json.dumps(body, separators=(",", ":")).encode()).hexdigest()
+    kept = min(sent, now) if sent else now
+    return AnswerIn(client_id, criterion_id, rating, note, kept, digest)
 
 
-def _when(value: object, now: datetime) -> datetime:
-    """When the answer was given on the phone: never later than now (phone clocks drift)."""
+def _when(value: object) -> datetime | None:
+    """When the phone says the answer was given, to the millisecond; None if it does not say."""
     try:
         when = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:
-        return now
+        return None
     if when.tzinfo is None:
-        return now
-    return min(when, now).replace(microsecond=when.microsecond // 1000 * 1000)
+        return None
+    try:
+        when.astimezone(UTC)
+    except OverflowError:
+        raise AnswerRefused("The time the answer was given is not a real time", 422) from None
+    return when.replace(microsecond=when.microsecond // 1000 * 1000)
 
 
 def criterion_of(visit: Visit, criterion_id: int) -> Criterion:
@@ -90,7 +115,7 @@ def save_answer(actor: User, visit: Visit, answer: AnswerIn) -> str:
     (nothing changes); the same client id with a different answer is refused as a conflict."""
     if not visit.is_open:
         raise AnswerRefused("This visit has been signed off: answers can no longer change", 409)
-    previous = repeat_of(answer)
+    previous = repeat_of(visit, answer)
     if previous is not None:
         return previous
     criterion = criterion_of(visit, answer.criterion_id)
@@ -152,14 +177,19 @@ def _add_revision(
     )
 
 
-def repeat_of(answer: AnswerIn) -> str | None:
-    """ "repeat" if this client id was stored with the same answer, None if never seen."""
-    stored = db.session.scalars(
-        select(AnswerRevision.payload_hash).where(AnswerRevision.client_id == answer.client_id)
+def repeat_of(visit: Visit, answer: AnswerIn) -> str | None:
+    """ "repeat" if this client id was stored with the same answer on this visit, None if never
+    seen; a conflict if it was used for another answer, or on another visit."""
+    stored = db.session.execute(
+        select(AnswerRevision.payload_hash, AnswerRevision.visit_id).where(
+            AnswerRevision.client_id == answer.client_id
+        )
     ).first()
     if stored is None:
         return None
-    if stored != answer.payload_hash:
+    if stored.visit_id != visit.id:
+        raise AnswerRefused("This answer id was already used on another visit", 409)
+    if stored.payload_hash != answer.payload_hash:
         raise AnswerRefused("This answer id was already used for a different answer", 409)
     return "repeat"
 
@@ -183,7 +213,7 @@ def save_observation(actor: User, visit: Visit, answer: AnswerIn) -> str:
         raise AnswerRefused(
             "This visit has been signed off: observations can no longer change", 409
         )
-    previous = repeat_of(answer)
+    previous = repeat_of(visit, answer)
     if previous is not None:
         return previous
     criterion = criterion_of(visit, answer.criterion_id)

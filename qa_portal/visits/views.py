@@ -433,7 +433,8 @@ def save_answer(visit_id: int):
             409 if not visit.is_open else 403
         )
     try:
-        answer = checklist.parse(request.get_json(silent=True), checklist.now_ms())
+        payload = checklist.decode(request.get_data(cache=False))
+        answer = checklist.parse(payload, checklist.now_ms())
         outcome = save(current_user, visit, answer)
         db.session.commit()
     except checklist.AnswerRefused as exc:
@@ -445,7 +446,7 @@ def save_answer(visit_id: int):
         # again, now on top of theirs. Each try is one transaction; nothing is half-saved.
         db.session.rollback()
         try:
-            outcome = checklist.repeat_of(answer)
+            outcome = checklist.repeat_of(visit, answer)
             if outcome is None:
                 outcome = save(current_user, visit, answer)
                 db.session.commit()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import date, timedelta
 
@@ -10,6 +11,8 @@ from sqlalchemy import event, func, select
 
 from qa_portal.db import db, utcnow
 from qa_portal.frameworks import services as frameworks
+from qa_portal.inputs import LONG_TEXT
+from qa_portal.visits import checklist
 from qa_portal.visits.models import (
     Answer,
     AnswerRevision,
@@ -98,7 +101,7 @@ def test_the_latest_answer_stands_and_both_stay_in_the_history(scene, login):
         ({"rating": "met"}, 422, "not on this criterion's scale"),
         ({"criterion_id": 999999}, 422, "not part of this visit's framework"),
         ({"client_id": "not-a-uuid"}, 400, "client id"),
-        ({"note": "x" * 5000}, 422, "4000 characters"),
+        ({"note": "x" * (LONG_TEXT + 1)}, 422, "5,000 characters or fewer"),
     ],
 )
 def test_bad_answers_are_refused_and_change_nothing(scene, change, status, message):
@@ -303,3 +306,150 @@ def test_the_rating_buttons_follow_a_changed_answer_and_the_reader(scene, login)
     head_page = login(head).get(page_url).data.decode()
     assert radio.format("amber") + " checked disabled " in head_page
     assert radio.format("green") + " disabled " in head_page
+
+
+def raw_answer(criterion, **fields) -> str:
+    """An answer's JSON as a script could send it; `fields` are JSON texts put in as they are."""
+    parts = {
+        "client_id": json.dumps(str(uuid.uuid4())),
+        "criterion_id": str(criterion.id),
+        "rating": '"green"',
+        "note": '""',
+        "answered_at": json.dumps(utcnow().isoformat()),
+    }
+    parts.update(fields)
+    return "{" + ",".join(f'"{name}":{value}' for name, value in parts.items()) + "}"
+
+
+DEEP = 100_000
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(lambda c: raw_answer(c, criterion_id=str(10**30)), id="huge-criterion-id"),
+        pytest.param(lambda c: raw_answer(c, criterion_id="Infinity"), id="infinity"),
+        pytest.param(lambda c: raw_answer(c, criterion_id="-Infinity"), id="minus-infinity"),
+        pytest.param(lambda c: raw_answer(c, criterion_id="NaN"), id="nan"),
+        pytest.param(lambda c: raw_answer(c, criterion_id="1e400"), id="1e400"),
+        pytest.param(lambda c: raw_answer(c, criterion_id="12.5"), id="fractional-id"),
+        pytest.param(lambda c: raw_answer(c, rating='["green"]'), id="rating-list"),
+        pytest.param(lambda c: raw_answer(c, rating='{"green": 1}'), id="rating-object"),
+        pytest.param(lambda c: raw_answer(c, rating="1"), id="rating-number"),
+        pytest.param(lambda c: raw_answer(c, note=r'"Fire door \ud800"'), id="lone-surrogate"),
+        pytest.param(lambda c: raw_answer(c, note=r'"Fire door\u0000"'), id="nul"),
+        pytest.param(lambda c: raw_answer(c, note='["a note"]'), id="note-list"),
+        pytest.param(
+            lambda c: raw_answer(c, answered_at='"0001-01-01T00:00:00+23:59"'), id="before-year-1"
+        ),
+        pytest.param(
+            lambda c: raw_answer(c, answered_at='"9999-12-31T23:59:59-23:59"'), id="after-9999"
+        ),
+        pytest.param(lambda c: raw_answer(c, note="[" * DEEP + "]" * DEEP), id="deep-note"),
+        pytest.param(lambda c: "[" * DEEP + "]" * DEEP, id="deep-array"),
+        pytest.param(lambda c: '{"a":' * DEEP + "1" + "}" * DEEP, id="deep-object"),
+        pytest.param(lambda c: "rating=green&note=seen", id="not-json"),
+        pytest.param(lambda c: "", id="empty"),
+        pytest.param(lambda c: "[" + raw_answer(c) + "]", id="top-level-array"),
+        pytest.param(lambda c: raw_answer(c)[:-1], id="cut-short"),
+        pytest.param(lambda c: b'{"note": "\xff"}', id="not-utf-8"),
+    ],
+)
+def test_an_answer_no_database_can_hold_is_refused_with_a_reason(scene, body):
+    visit, criterion, client = scene
+    response = client.post(
+        f"/visits/{visit.id}/answers", data=body(criterion), content_type="application/json"
+    )
+    assert response.status_code in (400, 422), response.data[:300]
+    error = response.json["error"]
+    assert isinstance(error, str) and len(error) > 10
+    assert (count(Answer), count(AnswerRevision)) == (0, 0)
+
+
+def test_a_refused_answer_says_why(scene):
+    visit, criterion, client = scene
+    url = f"/visits/{visit.id}/answers"
+
+    def error(body: str) -> str:
+        response = client.post(url, data=body, content_type="application/json")
+        return response.json["error"]
+
+    assert "broken character" in error(raw_answer(criterion, note=r'"Fire door \ud800"'))
+    assert "control characters" in error(raw_answer(criterion, note=r'"a\u0000"'))
+    assert "Infinity" in error(raw_answer(criterion, criterion_id="Infinity"))
+    assert "criterion id must be a whole number" in error(
+        raw_answer(criterion, criterion_id="1e400")
+    )
+    assert "criterion id must be between" in error(raw_answer(criterion, criterion_id=str(10**30)))
+    assert "rating" in error(raw_answer(criterion, rating='["green"]'))
+    assert "time" in error(raw_answer(criterion, answered_at='"0001-01-01T00:00:00+23:59"'))
+    assert "JSON" in error("[" * DEEP + "]" * DEEP)
+    assert "JSON" in error("")
+
+
+def test_an_identical_retry_from_a_phone_whose_clock_is_fast_is_a_repeat(scene, monkeypatch):
+    """The server keeps no answer later than its own time, but a retry is compared with what
+    the phone sent, not with what was kept."""
+    visit, criterion, client = scene
+    server_times = iter(utcnow() + timedelta(seconds=3 * n) for n in range(10))
+    monkeypatch.setattr(checklist, "now_ms", lambda: next(server_times))  # a retry comes later
+    ahead = answer(
+        criterion, "amber", "Fire drill log up to date", at=utcnow() + timedelta(minutes=4)
+    )
+    first = client.post(f"/visits/{visit.id}/answers", json=ahead)
+    again = client.post(f"/visits/{visit.id}/answers", json=ahead)
+    assert (first.status_code, first.json["status"]) == (200, "stored")
+    assert (again.status_code, again.json["status"]) == (200, "repeat")
+    stored = db.session.scalars(select(Answer)).one()
+    assert stored.answered_at <= utcnow()  # capped where it is kept
+    assert count(AnswerRevision) == 1
+
+
+@pytest.mark.parametrize("when", [None, "yesterday", "2026-12-01T10:00:00"])
+def test_a_retry_of_an_answer_without_a_usable_time_is_a_repeat(scene, monkeypatch, when):
+    """Kept at the server's time when it arrived; its retry, later, is still the same answer."""
+    visit, criterion, client = scene
+    server_times = iter(utcnow() + timedelta(seconds=3 * n) for n in range(10))
+    monkeypatch.setattr(checklist, "now_ms", lambda: next(server_times))
+    sent = {**answer(criterion, "green"), "answered_at": when}
+    statuses = [client.post(f"/visits/{visit.id}/answers", json=sent).json for _ in range(2)]
+    assert [s["status"] for s in statuses] == ["stored", "repeat"]
+    assert count(AnswerRevision) == 1
+
+
+def test_a_client_id_with_a_trailing_newline_is_refused(scene):
+    visit, criterion, client = scene
+    response = client.post(
+        f"/visits/{visit.id}/answers", json=answer(criterion, client_id=f"{uuid.uuid4()}\n")
+    )
+    assert response.status_code == 400
+    assert "client id" in response.json["error"]
+    assert count(AnswerRevision) == 0
+
+
+def test_a_client_id_reused_on_another_visit_is_a_conflict_not_a_repeat(scene):
+    visit, criterion, client = scene
+    other = factories.visit(visit.lead, at=factories.provider("Second Provider"))
+    db.session.commit()
+    sent = answer(criterion, "red", "No signing-in book")
+    assert client.post(f"/visits/{visit.id}/answers", json=sent).json["status"] == "stored"
+    response = client.post(f"/visits/{other.id}/answers", json=sent)
+    assert response.status_code == 409
+    assert "another visit" in response.json["error"]
+    assert db.session.scalars(select(Answer.visit_id)).all() == [visit.id]
+    # On its own visit it is still the same answer sent again.
+    assert client.post(f"/visits/{visit.id}/answers", json=sent).json["status"] == "repeat"
+
+
+def test_a_heads_observation_no_database_can_hold_is_refused(scene, login):
+    visit, criterion, _ = scene
+    head = factories.user("head")
+    visit.invitees.append(VisitInvitee(user_id=head.id))
+    db.session.commit()
+    response = login(head).post(
+        f"/visits/{visit.id}/answers",
+        data=raw_answer(criterion, note=r'"Seen \udfff"'),
+        content_type="application/json",
+    )
+    assert response.status_code == 422
+    assert count(AnswerRevision) == 0
