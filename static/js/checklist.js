@@ -2,6 +2,9 @@
 // (localStorage) and photos in IndexedDB until the server has them, so no signal loses
 // nothing; each carries a client id, so one sent twice is stored once. A service worker
 // (sw.js) keeps a copy of the checklist pages, so they reopen with no signal.
+// Nothing waits behind anything else: an answer the server refuses (4xx) is put aside, shown
+// beside its criterion to correct or discard; one that meets a server error or no signal is
+// tried again later, each on its own clock (item.next), while the others go on.
 const form = document.querySelector("[data-checklist]");
 const status = document.querySelector("[data-sync]");
 const KEY = "qa-portal-answers-v1";
@@ -13,12 +16,19 @@ const controlled = Boolean(navigator.serviceWorker?.controller);
 // person's name: each item carries its author's user id.
 const USER = document.body.dataset.user || "";
 const mine = (item) => (item.user || "") === USER;
+const RETRY_MS = 2000; // the first wait after a server error; doubled each time, to...
+const RETRY_CAP_MS = 300000; // ...five minutes at most
 
 const newId = () => (crypto.randomUUID ? crypto.randomUUID()
   : "10000000-1000-4000-8000-100000000000".replace(/[018]/g, (c) =>
     (c ^ (crypto.getRandomValues(new Uint8Array(1))[0] & (15 >> (c / 4)))).toString(16)));
 const load = () => JSON.parse(localStorage.getItem(KEY) || "[]");
 const store = (queue) => localStorage.setItem(KEY, JSON.stringify(queue));
+const pending = () => load().filter((item) => mine(item) && !item.refused);
+// The queued item with this client id changed (or, with no change, removed).
+const settle = (item, change) => store(load().flatMap((queued) =>
+  (queued.answer.client_id !== item.answer.client_id ? [queued] : change ? [{ ...queued, ...change }]
+    : [])));
 const loadSent = () => JSON.parse(localStorage.getItem(SENT) || "{}");
 const storeSent = (sent) => localStorage.setItem(SENT, JSON.stringify(sent));
 const csrf = () => form?.querySelector("[name=csrf_token]")?.value;
@@ -57,13 +67,40 @@ function show(message, waiting) {
   status.classList.toggle("portal-sync--waiting", waiting);
 }
 
+// Beside each criterion whose latest answer the server refused: why, and a way to let it go.
+function markRefused(refused) {
+  if (!form) return;
+  form.querySelectorAll("[data-refused]").forEach((notice) => {
+    notice.parentElement.classList.remove("govuk-form-group--error");
+    notice.remove();
+  });
+  for (const item of refused) {
+    const box = item.url === form.dataset.answersUrl
+      && form.querySelector(`[data-criterion="${item.answer.criterion_id}"]`);
+    if (!box) continue;
+    box.querySelector("[data-refused]")?.remove();
+    const notice = document.createElement("div");
+    notice.dataset.refused = "";
+    notice.innerHTML = "<p class=\"govuk-error-message\"></p><button type=\"button\" "
+      + "class=\"govuk-button govuk-button--secondary govuk-!-margin-bottom-2\" data-discard>"
+      + "Discard this answer</button>";
+    notice.firstChild.textContent = `Not accepted: ${item.refused}`;
+    box.classList.add("govuk-form-group--error");
+    box.querySelector("textarea").before(notice);
+  }
+}
+
 function report(problem) {
-  const answers = load().filter(mine).length;
+  const queue = load().filter(mine);
+  const refused = queue.filter((item) => item.refused);
+  const answers = queue.length - refused.length;
+  markRefused(refused);
   const waiting = [answers && plural(answers, "answer"), photosWaiting && plural(photosWaiting,
     "photo")].filter(Boolean).join(" and ");
-  if (problem) show(problem, true);
-  else if (waiting) show(`${waiting} waiting to be sent. `
-    + "They stay on this phone and send when the signal returns.", true);
+  const message = [refused.length && `${plural(refused.length, "answer")} not accepted: `
+    + "correct or discard what is marked \"Not accepted\".", problem || (waiting
+    && `${waiting} waiting to be sent. They stay on this phone and send when the signal returns.`)];
+  if (message.some(Boolean)) show(message.filter(Boolean).join(" "), true);
   else show("All answers saved.", false);
 }
 
@@ -164,8 +201,38 @@ async function sendPhoto(photo) {
   return problem;
 }
 
+const sameCriterion = (a, b) => a.url === b.url && a.answer.criterion_id === b.answer.criterion_id;
+const passing = (error) => { if (!(error instanceof Stop) || error.message) throw error; };
+
+async function sendAnswer(item) {
+  let response;
+  try {
+    response = await post(item.url, { "Content-Type": "application/json" },
+      JSON.stringify(item.answer));
+  } catch (error) {
+    passing(error); // a lost session stops everything; a server error or no signal waits:
+    const tries = (item.tries || 0) + 1; // longer each time, jittered so phones part company
+    const wait = Math.min(RETRY_CAP_MS, RETRY_MS * 2 ** (tries - 1)) * (0.5 + Math.random() / 2);
+    settle(item, { tries, next: Date.now() + wait });
+    return;
+  }
+  if (response.ok) {
+    remember(item.page, (page) => { page.answers[item.answer.criterion_id] = item.answer; });
+    settle(item, null);
+    return;
+  }
+  const refused = (await response.json().catch(() => ({}))).error
+    || `the server refused it (${response.status}).`;
+  // Put aside for the person, unless they have changed that answer since: the newer replaces it.
+  const queue = load();
+  const at = queue.findIndex((queued) => queued.answer.client_id === item.answer.client_id);
+  const newer = queue.slice(at + 1).some((queued) => mine(queued) && sameCriterion(queued, item));
+  settle(item, newer ? null : { refused });
+}
+
 let flushing = false;
 let again = false;
+let timer;
 async function flush() {
   if (flushing) {
     again = true;
@@ -174,22 +241,22 @@ async function flush() {
   flushing = true;
   let problem = "";
   try {
-    for (const item of load().filter(mine)) {
-      const response = await post(item.url, { "Content-Type": "application/json" },
-        JSON.stringify(item.answer));
-      if (response.ok) {
-        remember(item.page, (page) => { page.answers[item.answer.criterion_id] = item.answer; });
-      } else {
-        problem = (await response.json().catch(() => ({}))).error || "An answer was refused.";
+    for (const item of pending()) if (!(item.next > Date.now())) await sendAnswer(item);
+    for (const photo of await queuedPhotos()) {
+      try {
+        problem = (await sendPhoto(photo)) || problem;
+      } catch (error) {
+        passing(error); // this one stays for later; the next may go
       }
-      store(load().filter((queued) => queued.answer.client_id !== item.answer.client_id));
     }
-    for (const photo of await queuedPhotos()) problem = (await sendPhoto(photo)) || problem;
   } catch (error) {
     if (error instanceof Stop) problem = error.message;
   } finally {
     flushing = false;
     report(problem);
+    clearTimeout(timer);
+    const soonest = Math.min(...pending().map((item) => item.next).filter((t) => t > Date.now()));
+    if (soonest < Infinity) timer = setTimeout(retry, soonest - Date.now());
     if (again) {
       again = false;
       flush();
@@ -197,8 +264,15 @@ async function flush() {
   }
 }
 
+// Only for what is marked "Not accepted" on this page's criterion.
+function drop(criterionId) {
+  store(load().filter((item) => !(mine(item) && item.refused && item.url === form.dataset.answersUrl
+    && item.answer.criterion_id === criterionId)));
+}
+
 function queueAnswer(box) {
   const id = box.dataset.criterion;
+  drop(Number(id)); // corrected: the new answer replaces the one not accepted
   const checked = box.querySelector(`[name="rating-${id}"]:checked`);
   const answer = {
     client_id: newId(), criterion_id: Number(id), rating: checked ? checked.value : null,
@@ -324,6 +398,12 @@ if (form) {
     const box = event.target.closest("[data-criterion]");
     if (box && !event.target.matches("[data-photo], [name^=caption-]")) queueAnswer(box);
   });
+  form.addEventListener("click", (event) => {
+    const box = event.target.closest("[data-discard]")?.closest("[data-criterion]");
+    if (!box) return;
+    drop(Number(box.dataset.criterion));
+    report();
+  });
   form.addEventListener("input", (event) => {
     const box = event.target.closest("[data-criterion]");
     if (!box || event.target.tagName !== "TEXTAREA") return;
@@ -335,7 +415,7 @@ if (form) {
     event.preventDefault();
     window.location.assign(form.dataset.next);
   });
-  restore().then(() => (load().some(mine) || photosWaiting ? flush() : report()));
+  restore().then(() => (pending().length || photosWaiting ? flush() : report()));
 
   // A page opened before the service worker controlled it asks it to keep the page and the
   // files it loaded, so that it reopens with no signal from now on.
@@ -347,9 +427,15 @@ if (form) {
         document.querySelector("link[rel=icon]")?.href, PAGE].filter(Boolean) }))
       .catch(() => {}); // no service worker: the checklist still works while it stays open
   }
-} else if (USER && load().some(mine)) flush();
+} else if (USER && pending().length) flush();
 
-const retry = () => USER && (load().some(mine) || photosWaiting) && flush();
-window.addEventListener("online", flush);
+function retry() {
+  if (USER && (pending().length || photosWaiting)) flush();
+}
+// The signal is back: what waited for it goes now, whatever its next try said.
+window.addEventListener("online", () => {
+  store(load().map(({ next, tries, ...item }) => item));
+  flush();
+});
 document.addEventListener("visibilitychange", () => document.hidden || retry());
 setInterval(retry, 30000);
