@@ -64,7 +64,8 @@ def parse(payload: object, now: datetime) -> AnswerIn:
         raise AnswerRefused("The answer needs a client id (a UUID)", 400)
     if payload.get("criterion_id") is None:
         raise AnswerRefused("The answer does not say which criterion it is for", 400)
-    rating = payload.get("rating") or None
+    rating = payload.get("rating")
+    rating = None if rating == "" else rating
     if rating is not None and not isinstance(rating, str):
         raise AnswerRefused("The rating must be one of the criterion's ratings, as text", 422)
     try:

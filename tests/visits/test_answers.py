@@ -336,6 +336,8 @@ DEEP = 100_000
         pytest.param(lambda c: raw_answer(c, rating='["green"]'), id="rating-list"),
         pytest.param(lambda c: raw_answer(c, rating='{"green": 1}'), id="rating-object"),
         pytest.param(lambda c: raw_answer(c, rating="1"), id="rating-number"),
+        pytest.param(lambda c: raw_answer(c, rating="[]"), id="rating-empty-list"),
+        pytest.param(lambda c: raw_answer(c, rating="false"), id="rating-false"),
         pytest.param(lambda c: raw_answer(c, note=r'"Fire door \ud800"'), id="lone-surrogate"),
         pytest.param(lambda c: raw_answer(c, note=r'"Fire door\u0000"'), id="nul"),
         pytest.param(lambda c: raw_answer(c, note='["a note"]'), id="note-list"),
