@@ -328,3 +328,33 @@ def test_of_answers_arriving_at_once_the_latest_given_stands(portal, scene):
             f"Minute {THREADS}",
             start + timedelta(minutes=THREADS),
         )
+
+
+def test_an_answer_no_database_can_hold_is_a_json_refusal_over_http(portal, scene):
+    """With the CSRF check on, as the phone meets it: a refusal comes as JSON with a reason,
+    so the phone never takes it for an expired token (a 400 page) nor for a server error
+    (which it would send again for ever), and the answers after it are stored."""
+    browser = signed_in_lead(portal, scene)
+    path = f"/visits/{scene.visit_id}/answers"
+    headers = {"Content-Type": "application/json", "X-CSRFToken": browser.csrf}
+    good = json.dumps(answer(scene, "green", str(uuid.uuid4()))).encode()
+    bodies = [
+        good.replace(b'"note": ""', rb'"note": "Fire door \ud83d"'),
+        good.replace(b'"note": ""', rb'"note": "Fire door\u0000"'),
+        b"[" * 100_000 + b"]" * 100_000,
+        good.replace(b'"rating": "green"', b'"rating": ["green"]'),
+    ]
+    for body in bodies:
+        assert body != good
+        status, data = browser.send("POST", path, body, headers)
+        assert status in (400, 422), data[:300]
+        assert json.loads(data)["error"]
+    status, data = browser.send("POST", path, good, headers)
+    assert (status, json.loads(data)["status"]) == (200, "stored")
+    with portal.app.app_context():
+        revisions = db.session.scalar(
+            select(func.count())
+            .select_from(AnswerRevision)
+            .where(AnswerRevision.visit_id == scene.visit_id)
+        )
+        assert revisions == 1
