@@ -41,9 +41,12 @@ def from_environment(instance_path: str) -> dict:
         "SESSION_IDLE_MINUTES": _int("SESSION_IDLE_MINUTES", 30),
         "SESSION_ABSOLUTE_HOURS": _int("SESSION_ABSOLUTE_HOURS", 12),
         "SESSION_REMEMBER_DAYS": _int("SESSION_REMEMBER_DAYS", 30),
-        "SIGN_IN_MAX_FAILURES_PER_ACCOUNT": _int("SIGN_IN_MAX_FAILURES_PER_ACCOUNT", 5),
-        "SIGN_IN_MAX_FAILURES_PER_ADDRESS": _int("SIGN_IN_MAX_FAILURES_PER_ADDRESS", 20),
-        "SIGN_IN_LOCKOUT_MINUTES": _int("SIGN_IN_LOCKOUT_MINUTES", 15),
+        # Sign-in throttling: growing waits per account and address, never a lock-out.
+        "SIGN_IN_FREE_FAILURES": _int("SIGN_IN_FREE_FAILURES", 3),
+        "SIGN_IN_MAX_DELAY_MINUTES": _int("SIGN_IN_MAX_DELAY_MINUTES", 15),
+        "SIGN_IN_FAILURE_MEMORY_HOURS": _int("SIGN_IN_FAILURE_MEMORY_HOURS", 24),
+        "SIGN_IN_ACCOUNT_ATTACK_FAILURES": _int("SIGN_IN_ACCOUNT_ATTACK_FAILURES", 100),
+        "SIGN_IN_ADDRESS_SPRAY_ACCOUNTS": _int("SIGN_IN_ADDRESS_SPRAY_ACCOUNTS", 50),
         "INVITATION_VALID_HOURS": _int("INVITATION_VALID_HOURS", 72),
         "PASSWORD_RESET_VALID_MINUTES": _int("PASSWORD_RESET_VALID_MINUTES", 60),
         # Forms are small; upload routes raise the limit for themselves.
