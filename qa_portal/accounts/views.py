@@ -120,7 +120,7 @@ def sign_in_code():
     user = _pending_user()
     if user is None:
         session.pop(PENDING, None)
-        flash("Sign in again: the time for entering your code ran out.", "info")
+        flash("Sign in again: the time for entering your code has run out.", "info")
         return redirect(url_for("accounts.sign_in"))
     form = SignInCodeForm()
     if form.validate_on_submit():
