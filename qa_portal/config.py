@@ -20,6 +20,11 @@ def _int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
 
+def _list(name: str, default: str) -> tuple[str, ...]:
+    raw = os.environ.get(name, default)
+    return tuple(item.strip().lower() for item in raw.split(",") if item.strip())
+
+
 def from_environment(instance_path: str) -> dict:
     """Build the configuration mapping; the instance folder holds the embedded defaults."""
     env = os.environ.get("PORTAL_ENV", "development")
@@ -41,9 +46,16 @@ def from_environment(instance_path: str) -> dict:
         "SESSION_IDLE_MINUTES": _int("SESSION_IDLE_MINUTES", 30),
         "SESSION_ABSOLUTE_HOURS": _int("SESSION_ABSOLUTE_HOURS", 12),
         "SESSION_REMEMBER_DAYS": _int("SESSION_REMEMBER_DAYS", 30),
-        "SIGN_IN_MAX_FAILURES_PER_ACCOUNT": _int("SIGN_IN_MAX_FAILURES_PER_ACCOUNT", 5),
-        "SIGN_IN_MAX_FAILURES_PER_ADDRESS": _int("SIGN_IN_MAX_FAILURES_PER_ADDRESS", 20),
-        "SIGN_IN_LOCKOUT_MINUTES": _int("SIGN_IN_LOCKOUT_MINUTES", 15),
+        # Sign-in throttling: growing waits per account and address, never a lock-out.
+        "SIGN_IN_FREE_FAILURES": _int("SIGN_IN_FREE_FAILURES", 3),
+        "SIGN_IN_MAX_DELAY_MINUTES": _int("SIGN_IN_MAX_DELAY_MINUTES", 15),
+        "SIGN_IN_FAILURE_MEMORY_HOURS": _int("SIGN_IN_FAILURE_MEMORY_HOURS", 24),
+        "SIGN_IN_ACCOUNT_ATTACK_FAILURES": _int("SIGN_IN_ACCOUNT_ATTACK_FAILURES", 100),
+        "SIGN_IN_ADDRESS_SPRAY_ACCOUNTS": _int("SIGN_IN_ADDRESS_SPRAY_ACCOUNTS", 50),
+        # Roles that must use two-step verification (comma-separated role values).
+        "MFA_REQUIRED_ROLES": _list(
+            "MFA_REQUIRED_ROLES", "admin,officer,staff" if env == "production" else ""
+        ),
         "INVITATION_VALID_HOURS": _int("INVITATION_VALID_HOURS", 72),
         "PASSWORD_RESET_VALID_MINUTES": _int("PASSWORD_RESET_VALID_MINUTES", 60),
         # Forms are small; upload routes raise the limit for themselves.

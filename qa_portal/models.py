@@ -1,6 +1,13 @@
 """Every model, imported once so that Alembic and the mappers see the whole schema."""
 
-from qa_portal.accounts.models import AccountToken, SignInFailure, User, UserSession
+from qa_portal.accounts.models import (
+    AccountToken,
+    RecoveryCode,
+    SignInFailure,
+    TwoStepCredential,
+    User,
+    UserSession,
+)
 from qa_portal.audit import AuditEvent
 from qa_portal.demo import DemoMarker
 from qa_portal.frameworks.models import Criterion, Framework, FrameworkArea
@@ -50,9 +57,11 @@ __all__ = [
     "Photo",
     "Provider",
     "ProviderStatusChange",
+    "RecoveryCode",
     "ReminderSent",
     "School",
     "SignInFailure",
+    "TwoStepCredential",
     "User",
     "UserSession",
     "Visit",

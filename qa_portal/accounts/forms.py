@@ -1,4 +1,4 @@
-"""Forms for signing in, setting and changing passwords."""
+"""Forms for signing in, setting and changing passwords, and two-step verification."""
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
@@ -7,7 +7,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovSubmitInput,
     GovTextInput,
 )
-from wtforms import BooleanField, EmailField, PasswordField, SubmitField
+from wtforms import BooleanField, EmailField, PasswordField, StringField, SubmitField
 from wtforms.validators import Email, EqualTo, InputRequired, Length, ValidationError
 
 from qa_portal.accounts.services import password_problem
@@ -91,3 +91,54 @@ class ConfirmForm(FlaskForm):
     """A bare POST form: a button with the CSRF token."""
 
     submit = SubmitField("Confirm", widget=GovSubmitInput())
+
+
+CODE_VALIDATORS = [
+    InputRequired(message="Enter the code"),
+    Length(max=40, message="Enter the 6-digit code, or a recovery code like abcd-efgh-jkmn"),
+]
+
+
+class SignInCodeForm(FlaskForm):
+    code = StringField(
+        "Code",
+        widget=GovTextInput(),
+        validators=CODE_VALIDATORS,
+        description="The 6-digit code from your authenticator app, or one of your recovery "
+        "codes if you do not have your phone.",
+    )
+    submit = SubmitField("Continue", widget=GovSubmitInput())
+
+
+class TwoStepSetupForm(FlaskForm):
+    code = StringField(
+        "Code from the app",
+        widget=GovTextInput(),
+        validators=CODE_VALIDATORS,
+        description="The 6-digit code the app shows for the AP QA Portal.",
+    )
+    submit = SubmitField("Turn on two-step verification", widget=GovSubmitInput())
+
+
+class TwoStepOffForm(FlaskForm):
+    password = PasswordField(
+        "Password",
+        widget=GovPasswordInput(),
+        validators=[InputRequired(message="Enter your password"), Length(max=128)],
+    )
+    code = StringField(
+        "Code",
+        widget=GovTextInput(),
+        validators=CODE_VALIDATORS,
+        description="The 6-digit code from your authenticator app, or a recovery code.",
+    )
+    submit = SubmitField("Turn off two-step verification", widget=GovSubmitInput())
+
+
+class RecoveryCodesForm(FlaskForm):
+    password = PasswordField(
+        "Password",
+        widget=GovPasswordInput(),
+        validators=[InputRequired(message="Enter your password"), Length(max=128)],
+    )
+    submit = SubmitField("Make new recovery codes", widget=GovSubmitInput())

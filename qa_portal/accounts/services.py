@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -106,27 +107,71 @@ def authenticate(email: str, password: str, ip: str) -> User:
             target=user,
         )
         raise SignInRefused("Enter a correct email address and password")
-    db.session.execute(delete(SignInFailure).where(SignInFailure.email == email))
+    db.session.execute(
+        delete(SignInFailure).where(SignInFailure.email == email, SignInFailure.ip == ip)
+    )
     return user
 
 
+def growing_delay(failures: int, free: int, cap: timedelta) -> timedelta:
+    """No wait for the first `free` failures, then 1 s, 2 s, 4 s... never more than `cap`."""
+    beyond = failures - free
+    if beyond <= 0:
+        return timedelta(0)
+    return min(timedelta(seconds=2 ** min(beyond - 1, 20)), cap)
+
+
+def wait_message(wait: timedelta) -> str:
+    seconds = max(1, math.ceil(wait.total_seconds()))
+    if seconds < 120:
+        return f"Wait {seconds} second{'s' if seconds != 1 else ''} before trying again"
+    return f"Wait {math.ceil(seconds / 60)} minutes before trying again"
+
+
 def _refuse_if_throttled(email: str, ip: str) -> None:
+    """Refuse, without checking the password, an attempt inside the wait its failures earned.
+
+    Only failures of this email from this address make it wait: nobody elsewhere can stop an
+    owner signing in (see README, "Sign-in throttling"). Failures against the account from
+    other addresses, or on many accounts from this address, only take away the free attempts.
+    """
     config = current_app.config
-    since = utcnow() - timedelta(minutes=config["SIGN_IN_LOCKOUT_MINUTES"])
-    recent = (
-        select(func.count()).select_from(SignInFailure).where(SignInFailure.created_at >= since)
-    )
-    by_email = db.session.scalar(recent.where(SignInFailure.email == email))
-    by_ip = db.session.scalar(recent.where(SignInFailure.ip == ip))
-    if (
-        by_email >= config["SIGN_IN_MAX_FAILURES_PER_ACCOUNT"]
-        or by_ip >= config["SIGN_IN_MAX_FAILURES_PER_ADDRESS"]
-    ):
-        audit.record("sign_in_throttled", actor_email=email, summary="Sign-in refused: throttled")
-        raise SignInRefused(
-            "Too many failed attempts to sign in. Wait "
-            f"{config['SIGN_IN_LOCKOUT_MINUTES']} minutes, then try again or reset your password"
+    now = utcnow()
+    since = now - timedelta(hours=config["SIGN_IN_FAILURE_MEMORY_HOURS"])
+    failures, last = db.session.execute(
+        select(func.count(), func.max(SignInFailure.created_at)).where(
+            SignInFailure.email == email, SignInFailure.ip == ip, SignInFailure.created_at >= since
         )
+    ).one()
+    if not failures:
+        return
+    free = config["SIGN_IN_FREE_FAILURES"]
+    if free and _under_attack(email, ip, since):
+        free = 0
+    cap = timedelta(minutes=config["SIGN_IN_MAX_DELAY_MINUTES"])
+    wait = last + growing_delay(failures, free, cap) - now
+    if wait > timedelta(0):
+        audit.record("sign_in_throttled", actor_email=email, summary="Sign-in refused: throttled")
+        raise SignInRefused(f"Too many failed attempts to sign in. {wait_message(wait)}")
+
+
+def _under_attack(email: str, ip: str, since: datetime) -> bool:
+    """Whether the account is failing from many other addresses, or this address on many
+    accounts (spraying)."""
+    config = current_app.config
+    elsewhere = db.session.scalar(
+        select(func.count()).where(
+            SignInFailure.email == email, SignInFailure.ip != ip, SignInFailure.created_at >= since
+        )
+    )
+    if elsewhere >= config["SIGN_IN_ACCOUNT_ATTACK_FAILURES"]:
+        return True
+    accounts = db.session.scalar(
+        select(func.count(func.distinct(SignInFailure.email))).where(
+            SignInFailure.ip == ip, SignInFailure.created_at >= since
+        )
+    )
+    return accounts >= config["SIGN_IN_ADDRESS_SPRAY_ACCOUNTS"]
 
 
 @dataclass(frozen=True)

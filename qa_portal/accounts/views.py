@@ -1,7 +1,9 @@
-"""Sign in and out, set a password from an emailed link, change a password."""
+"""Sign in and out (with two-step verification), set a password from an emailed link, change
+a password, set up and turn off two-step verification."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import (
@@ -16,19 +18,25 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 
 from qa_portal import audit
-from qa_portal.accounts import services
+from qa_portal.accounts import mfa, services
 from qa_portal.accounts.forms import (
     ChangePasswordForm,
     ConfirmForm,
     ForgotPasswordForm,
+    RecoveryCodesForm,
     SetPasswordForm,
+    SignInCodeForm,
     SignInForm,
+    TwoStepOffForm,
+    TwoStepSetupForm,
 )
-from qa_portal.db import db
+from qa_portal.accounts.models import User
+from qa_portal.db import db, utcnow
 from qa_portal.extensions import login_manager
 
 bp = Blueprint("accounts", __name__)
 bp.record_once(lambda _state: services.dummy_hash())
+bp.record_once(lambda state: mfa.check_required_roles(state.app.config))
 
 
 @login_manager.user_loader
@@ -58,19 +66,159 @@ def sign_in():
             db.session.commit()  # keep the failure: it counts towards throttling
             form.email.errors = [str(exc)]
             return render_template("accounts/sign_in.html", form=form), 200
-        raw = services.start_session(
-            user,
-            remember=form.remember.data,
-            ip=audit.client_ip(),
-            user_agent=request.user_agent.string,
-        )
-        db.session.commit()
-        session.clear()  # a new session at sign-in: nothing from before survives
-        session["sid"] = raw
-        session.permanent = bool(form.remember.data)
-        login_user(user)
-        return redirect(_safe_next(request.args.get("next")) or url_for("main.home"))
+        next_url = _safe_next(request.args.get("next"))
+        if mfa.is_on(user):
+            return _ask_for_code(user, bool(form.remember.data), next_url)
+        return _start_session(user, bool(form.remember.data), next_url)
     return render_template("accounts/sign_in.html", form=form)
+
+
+def _start_session(user, remember: bool, next_url: str | None):
+    raw = services.start_session(
+        user, remember=remember, ip=audit.client_ip(), user_agent=request.user_agent.string
+    )
+    db.session.commit()
+    session.clear()  # a new session at sign-in: nothing from before survives
+    session["sid"] = raw
+    session.permanent = remember
+    login_user(user)
+    return redirect(next_url or url_for("main.home"))
+
+
+# Between the password and the code: who, until when, and where to go. Never a session.
+PENDING = "two_step_pending"
+
+
+def _ask_for_code(user, remember: bool, next_url: str | None):
+    db.session.commit()  # the password's success has cleared its failures
+    session.clear()
+    until = utcnow() + timedelta(minutes=mfa.PENDING_MINUTES)
+    session[PENDING] = {
+        "user": user.id,
+        "until": until.timestamp(),
+        "remember": remember,
+        "next": next_url,
+    }
+    return redirect(url_for("accounts.sign_in_code"))
+
+
+def _pending_user():
+    pending = session.get(PENDING)
+    if not isinstance(pending, dict) or pending.get("until", 0) <= utcnow().timestamp():
+        return None
+    user_id = pending.get("user")
+    user = db.session.get(User, user_id) if isinstance(user_id, int) else None
+    if user is None or not user.is_active or not mfa.is_on(user):
+        return None
+    return user
+
+
+@bp.route("/sign-in/code", methods=["GET", "POST"])
+def sign_in_code():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    user = _pending_user()
+    if user is None:
+        session.pop(PENDING, None)
+        flash("Sign in again: the time for entering your code has run out.", "info")
+        return redirect(url_for("accounts.sign_in"))
+    form = SignInCodeForm()
+    if form.validate_on_submit():
+        try:
+            mfa.verify(user, form.code.data)
+        except mfa.TwoStepError as exc:
+            db.session.commit()  # keep the failure: it counts towards the wait
+            form.code.errors = [str(exc)]
+        else:
+            pending = session[PENDING]
+            return _start_session(user, bool(pending["remember"]), pending["next"])
+    return render_template("accounts/sign_in_code.html", form=form)
+
+
+# What a user who must set up two-step verification can still reach before doing so.
+OPEN_BEFORE_SETUP = frozenset(
+    {
+        "static",
+        "accounts.two_step_setup",
+        "accounts.sign_out",
+        "main.health",
+        "main.accessibility",
+        "main.privacy",
+    }
+)
+
+
+@bp.before_app_request
+def _two_step_first():
+    if request.endpoint in OPEN_BEFORE_SETUP or not current_user.is_authenticated:
+        return None
+    if mfa.setup_needed(current_user):
+        return redirect(url_for("accounts.two_step_setup"))
+    return None
+
+
+@bp.route("/account/two-step", methods=["GET", "POST"])
+@login_required
+def two_step_setup():
+    if mfa.is_on(current_user):
+        return redirect(url_for("accounts.account"))
+    pending = mfa.start_setup(current_user)
+    form = TwoStepSetupForm()
+    if form.validate_on_submit():
+        try:
+            codes = mfa.confirm_setup(current_user, form.code.data)
+        except mfa.TwoStepError as exc:
+            form.code.errors = [str(exc)]
+        else:
+            db.session.commit()
+            return render_template("accounts/recovery_codes.html", codes=codes, first=True)
+    db.session.commit()  # the secret stays the same until it is confirmed
+    return render_template(
+        "accounts/two_step_setup.html",
+        form=form,
+        secret=mfa.grouped(pending.secret),
+        qr_code=mfa.qr_code(pending, current_user),
+        required=mfa.is_required(current_user),
+    )
+
+
+@bp.route("/account/two-step/recovery-codes", methods=["GET", "POST"])
+@login_required
+def recovery_codes():
+    if not mfa.is_on(current_user):
+        return redirect(url_for("accounts.account"))
+    form = RecoveryCodesForm()
+    if form.validate_on_submit():
+        try:
+            codes = mfa.renew_recovery_codes(current_user, form.password.data)
+        except mfa.TwoStepError as exc:
+            db.session.commit()  # a wrong password counts towards the wait
+            form.password.errors = [str(exc)]
+        else:
+            db.session.commit()
+            return render_template("accounts/recovery_codes.html", codes=codes, first=False)
+    return render_template("accounts/recovery_codes_new.html", form=form)
+
+
+@bp.route("/account/two-step/turn-off", methods=["GET", "POST"])
+@login_required
+def two_step_off():
+    if not mfa.is_on(current_user):
+        return redirect(url_for("accounts.account"))
+    form = TwoStepOffForm()
+    if form.validate_on_submit():
+        try:
+            mfa.turn_off(current_user, form.password.data, form.code.data)
+        except mfa.TwoStepError as exc:
+            db.session.commit()  # a wrong password or code counts towards the wait
+            getattr(form, exc.field).errors = [str(exc)]
+        else:
+            db.session.commit()
+            flash("Two-step verification is off.", "success")
+            return redirect(url_for("accounts.account"))
+    return render_template(
+        "accounts/two_step_off.html", form=form, required=mfa.is_required(current_user)
+    )
 
 
 @bp.route("/sign-out", methods=["GET", "POST"])
@@ -92,7 +240,12 @@ def sign_out():
 @bp.route("/account")
 @login_required
 def account():
-    return render_template("accounts/account.html", form=ConfirmForm())
+    return render_template(
+        "accounts/account.html",
+        form=ConfirmForm(),
+        two_step_since=mfa.on_since(current_user),
+        two_step_required=mfa.is_required(current_user),
+    )
 
 
 @bp.route("/account/sign-out-other-devices", methods=["POST"])

@@ -9,6 +9,7 @@ from flask_login import current_user
 from sqlalchemy import func, or_, select
 
 from qa_portal import outbox, policy
+from qa_portal.accounts import mfa
 from qa_portal.accounts import services as accounts
 from qa_portal.accounts.forms import ConfirmForm
 from qa_portal.accounts.models import Role, User, UserSession
@@ -129,6 +130,8 @@ def user(user_id: int):
         live_sessions=live_sessions,
         invitation=accounts.latest_invitation(user),
         now=utcnow(),
+        two_step_since=mfa.on_since(user),
+        two_step_required=mfa.is_required(user),
     )
 
 
@@ -178,6 +181,28 @@ def user_action(user_id: int, action: str):
         db.session.commit()
         flash(ACTION_MESSAGES[action].format(email=user.email), "success")
     return redirect(url_for("admin.user", user_id=user.id))
+
+
+@bp.route("/users/<int:user_id>/two-step", methods=["GET", "POST"])
+@policy.role_required(Role.ADMIN)
+def reset_two_step(user_id: int):
+    """For a lost phone: a confirmation page, then two-step verification off everywhere."""
+    user = policy.get_or_404(policy.users_for(current_user), id=user_id)
+    if not mfa.is_on(user) or user.id == current_user.id:
+        flash(f"Two-step verification is not on for {user.email}, or is your own.", "info")
+        return redirect(url_for("admin.user", user_id=user.id))
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        mfa.reset_by_admin(current_user, user)
+        db.session.commit()
+        flash(
+            f"Two-step verification is off for {user.email}, who is signed out everywhere.",
+            "success",
+        )
+        return redirect(url_for("admin.user", user_id=user.id))
+    return render_template(
+        "admin/two_step_reset.html", user=user, form=form, required=mfa.is_required(user)
+    )
 
 
 def _day_start(day) -> datetime:

@@ -1,4 +1,4 @@
-"""Signing in and out, throttling, and what a replayed cookie can still do."""
+"""Signing in and out, and what a replayed cookie can still do (throttling: test_throttling)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from qa_portal.accounts.models import SignInFailure, UserSession
+from qa_portal.accounts.models import UserSession
 from qa_portal.audit import AuditEvent
 from qa_portal.db import db, utcnow
 from tests import factories
@@ -49,49 +49,6 @@ def test_email_is_matched_without_regard_to_case_and_spaces(client):
         "/sign-in", data={"email": f"  {user.email.upper()} ", "password": factories.PASSWORD}
     )
     assert response.status_code == 302
-
-
-def test_account_is_throttled_after_repeated_failures(app, client):
-    user = factories.user("head")
-    limit = app.config["SIGN_IN_MAX_FAILURES_PER_ACCOUNT"]
-    for _ in range(limit):
-        client.post("/sign-in", data={"email": user.email, "password": "wrong-password"})
-    # Even the right password is refused while the account is throttled.
-    response = sign_in(client, user)
-    assert response.status_code == 200
-    assert b"Too many failed attempts" in response.data
-
-
-def test_unknown_email_is_throttled_like_a_real_one(app, client):
-    for _ in range(app.config["SIGN_IN_MAX_FAILURES_PER_ACCOUNT"]):
-        client.post("/sign-in", data={"email": "ghost@example.org", "password": "wrong-pass"})
-    response = client.post("/sign-in", data={"email": "ghost@example.org", "password": "x" * 12})
-    assert b"Too many failed attempts" in response.data
-
-
-def test_address_is_throttled_across_accounts(app, client):
-    app.config["SIGN_IN_MAX_FAILURES_PER_ADDRESS"], saved = (
-        3,
-        app.config["SIGN_IN_MAX_FAILURES_PER_ADDRESS"],
-    )
-    try:
-        for n in range(3):
-            client.post("/sign-in", data={"email": f"a{n}@example.org", "password": "bad-pass"})
-        user = factories.user("officer")
-        assert b"Too many failed attempts" in sign_in(client, user).data
-    finally:
-        app.config["SIGN_IN_MAX_FAILURES_PER_ADDRESS"] = saved
-
-
-def test_throttle_lifts_after_the_lockout(app, client):
-    user = factories.user("head")
-    for _ in range(app.config["SIGN_IN_MAX_FAILURES_PER_ACCOUNT"]):
-        client.post("/sign-in", data={"email": user.email, "password": "wrong-password"})
-    old = utcnow() - timedelta(minutes=app.config["SIGN_IN_LOCKOUT_MINUTES"] + 1)
-    for failure in db.session.scalars(select(SignInFailure)):
-        failure.created_at = old
-    db.session.commit()
-    assert sign_in(client, user).status_code == 302
 
 
 def test_disabled_account_cannot_sign_in(client):

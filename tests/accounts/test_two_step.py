@@ -1,0 +1,415 @@
+"""Two-step verification: set-up, codes at sign-in, recovery codes, turning it off, who must."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pyotp
+import pytest
+from sqlalchemy import func, select
+
+from qa_portal import config
+from qa_portal.accounts import mfa
+from qa_portal.accounts.models import RecoveryCode, TwoStepCredential, UserSession
+from qa_portal.audit import AuditEvent
+from qa_portal.db import db, utcnow
+from tests import factories
+from tests.conftest import sign_in
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """Two-step verification's "now", moved on by hand (codes change every 30 seconds)."""
+
+    class Clock:
+        now = utcnow()
+
+        def __call__(self):
+            return self.now
+
+        def advance(self, **delta):
+            self.now += timedelta(**delta)
+
+    fixed = Clock()
+    monkeypatch.setattr(mfa, "utcnow", fixed)
+    return fixed
+
+
+def app_code(user, clock, steps: int = 0) -> str:
+    """What the user's authenticator app shows now (or `steps` half-minutes from now)."""
+    secret = db.session.get(TwoStepCredential, user.id).secret
+    return pyotp.TOTP(secret).at(clock.now + timedelta(seconds=30 * steps))
+
+
+def turn_on(user, clock) -> list[str]:
+    mfa.start_setup(user)
+    codes = mfa.confirm_setup(user, app_code(user, clock))
+    db.session.commit()
+    clock.advance(seconds=30)  # the set-up's code is spent; the app now shows the next one
+    return codes
+
+
+def live_sessions(user) -> int:
+    return db.session.scalar(
+        select(func.count())
+        .select_from(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
+    )
+
+
+def sign_in_with_code(app, user, code: str, **kwargs):
+    client = app.test_client()
+    first = sign_in(client, user, **kwargs)
+    assert first.headers["Location"] == "/sign-in/code"
+    return client, client.post("/sign-in/code", data={"code": code})
+
+
+# --- setting it up ---------------------------------------------------------------------------
+
+
+def test_setup_turns_on_only_with_a_current_code_from_the_app(clock):
+    user = factories.user("staff")
+    mfa.start_setup(user)
+    other_secret = pyotp.TOTP(pyotp.random_base32()).at(clock.now)
+
+    for wrong in ("000000", other_secret, "12345", ""):
+        with pytest.raises(mfa.TwoStepError, match="not correct"):
+            mfa.confirm_setup(user, wrong)
+    assert not mfa.is_on(user)
+
+    clock.advance(hours=1)  # wrong codes make a wait; it has passed
+    codes = mfa.confirm_setup(user, app_code(user, clock))
+    assert mfa.is_on(user)
+    assert len(codes) == len(set(codes)) == 10
+    assert all(re.fullmatch(r"[a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4}", code) for code in codes)
+
+
+def test_recovery_codes_are_stored_only_as_hashes(clock):
+    user = factories.user("staff")
+    codes = turn_on(user, clock)
+    stored = db.session.scalars(select(RecoveryCode.code_hash)).all()
+    assert len(stored) == 10
+    assert all(re.fullmatch(r"[0-9a-f]{64}", digest) for digest in stored)
+    plain = {code.replace("-", "") for code in codes} | set(codes)
+    assert not plain & set(stored)
+
+
+def test_setup_page_shows_a_qr_code_and_the_secret_in_fours_then_the_recovery_codes(login, clock):
+    user = factories.user("staff")
+    client = login(user)
+
+    page = client.get("/account/two-step").get_data(as_text=True)
+    secret = db.session.get(TwoStepCredential, user.id).secret
+    assert " ".join(re.findall("....", secret)) in page
+    assert 'src="data:image/svg+xml' in page
+    assert "<script>" not in page
+    # A reload keeps the same secret, so a half-finished set-up in the app still works.
+    assert client.get("/account/two-step").get_data(as_text=True).count(secret[:4] + " ") == 1
+    assert db.session.get(TwoStepCredential, user.id).secret == secret
+
+    refused = client.post("/account/two-step", data={"code": "123456"})
+    assert "The code is not correct" in refused.get_data(as_text=True)
+    assert not mfa.is_on(user)
+
+    clock.advance(hours=1)
+    done = client.post("/account/two-step", data={"code": app_code(user, clock)})
+    shown = re.findall(r"<code>([a-z2-9-]{14})</code>", done.get_data(as_text=True))
+    assert len(shown) == 10
+    assert "Two-step verification is on" in done.get_data(as_text=True)
+    account = client.get("/account").get_data(as_text=True)
+    assert 'data-two-step="on"' in account
+    assert f"since {utcnow():%-d %B %Y}" in account
+
+
+# --- codes -----------------------------------------------------------------------------------
+
+
+def test_an_app_code_works_once_within_its_window(clock):
+    user = factories.user("officer")
+    turn_on(user, clock)
+    code = app_code(user, clock)
+    mfa.verify(user, code)
+    with pytest.raises(mfa.TwoStepError, match="already been used"):
+        mfa.verify(user, code)
+    clock.advance(seconds=30)
+    mfa.verify(user, app_code(user, clock))
+
+
+def test_codes_of_the_neighbouring_half_minutes_are_accepted_but_not_older_ones(clock):
+    user = factories.user("officer")
+    turn_on(user, clock)
+    clock.advance(minutes=5)
+    with pytest.raises(mfa.TwoStepError):
+        mfa.verify(user, app_code(user, clock, steps=-2))
+    mfa.verify(user, app_code(user, clock, steps=-1))
+    mfa.verify(user, app_code(user, clock, steps=1))
+    # The code of "now" is older than the one just used: refused as used.
+    with pytest.raises(mfa.TwoStepError):
+        mfa.verify(user, app_code(user, clock))
+
+
+def test_a_recovery_code_works_once_however_it_is_typed(clock):
+    user = factories.user("admin")
+    codes = turn_on(user, clock)
+    mfa.verify(user, "  " + codes[0].upper().replace("-", " ") + " ")
+    with pytest.raises(mfa.TwoStepError):
+        mfa.verify(user, codes[0])
+    mfa.verify(user, codes[1])
+    used = db.session.scalar(
+        select(func.count()).select_from(RecoveryCode).where(RecoveryCode.used_at.is_not(None))
+    )
+    assert used == 2
+    assert mfa.recovery_codes_left(user) == 8
+
+
+def test_recovery_codes_of_one_user_do_not_work_for_another(clock):
+    first, second = factories.user("staff"), factories.user("staff")
+    first_codes, _ = turn_on(first, clock), turn_on(second, clock)
+    with pytest.raises(mfa.TwoStepError):
+        mfa.verify(second, first_codes[0])
+
+
+def test_new_recovery_codes_need_the_password_and_replace_the_old_ones(clock):
+    user = factories.user("staff")
+    old = turn_on(user, clock)
+    with pytest.raises(mfa.TwoStepError, match="password is not correct"):
+        mfa.renew_recovery_codes(user, "not-my-password")
+    new = mfa.renew_recovery_codes(user, factories.PASSWORD)
+    with pytest.raises(mfa.TwoStepError):
+        mfa.verify(user, old[2])
+    mfa.verify(user, new[0])
+
+
+# --- signing in ------------------------------------------------------------------------------
+
+
+def test_after_the_password_a_code_is_asked_for_before_any_session(app, clock):
+    user = factories.user("staff")
+    turn_on(user, clock)
+    client = app.test_client()
+    response = sign_in(client, user)
+    assert response.headers["Location"] == "/sign-in/code"
+    assert live_sessions(user) == 0
+    assert "Enter your code" in client.get("/sign-in/code").get_data(as_text=True)
+    with client.session_transaction() as session:
+        assert "sid" not in session
+
+
+def test_a_half_signed_in_session_reaches_no_other_page(app, clock, records_for_pages):
+    user = factories.user("admin")
+    turn_on(user, clock)
+    client = app.test_client()
+    sign_in(client, user)
+    for url in records_for_pages:
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert response.headers["Location"].startswith("/sign-in"), url
+    assert client.post("/account/sign-out-other-devices").status_code == 302
+    assert live_sessions(user) == 0
+
+
+@pytest.fixture
+def records_for_pages(app):
+    """Every page without a record in its address, but the few anyone may open."""
+    public = {"main.health", "main.accessibility", "main.privacy", "static"}
+    public |= {"accounts.sign_in", "accounts.sign_in_code", "accounts.forgot_password"}
+    public |= {"accounts.sign_out"}  # a confirmation page that sends the signed-out to sign in
+    urls = [
+        rule.rule
+        for rule in app.url_map.iter_rules()
+        if "GET" in rule.methods and not rule.arguments and rule.endpoint not in public
+    ]
+    assert "/account" in urls and "/admin/users" in urls
+    return urls
+
+
+def test_the_code_step_starts_the_session_with_its_choices(app, clock):
+    user = factories.user("staff")
+    turn_on(user, clock)
+    client = app.test_client()
+    client.post(
+        "/sign-in?next=/account",
+        data={"email": user.email, "password": factories.PASSWORD, "remember": "y"},
+    )
+    response = client.post("/sign-in/code", data={"code": app_code(user, clock)})
+    assert response.headers["Location"] == "/account"
+    assert client.get("/account").status_code == 200
+    assert db.session.scalars(select(UserSession)).one().remember is True
+    with client.session_transaction() as session:
+        assert mfa_pending_gone(session)
+
+
+def mfa_pending_gone(session) -> bool:
+    return not any(key.startswith("two_step") for key in session)
+
+
+def test_a_wrong_code_is_refused_and_the_waits_grow(app, clock):
+    user = factories.user("officer")
+    turn_on(user, clock)
+    client, response = sign_in_with_code(app, user, "000000")
+    assert "The code is not correct" in response.get_data(as_text=True)
+    for _ in range(mfa.FREE_FAILURES):
+        client.post("/sign-in/code", data={"code": "111111"})
+    # Inside the wait even the right code is refused, without being used up.
+    right = app_code(user, clock)
+    waiting = client.post("/sign-in/code", data={"code": right})
+    assert "Too many wrong attempts. Wait 1 second before trying again" in waiting.get_data(
+        as_text=True
+    )
+    clock.advance(seconds=1)
+    client.post("/sign-in/code", data={"code": "333333"})
+    waiting = client.post("/sign-in/code", data={"code": right})
+    assert "Wait 2 seconds before trying again" in waiting.get_data(as_text=True)
+    clock.advance(seconds=2)
+    assert client.post("/sign-in/code", data={"code": right}).headers["Location"] == "/"
+    assert live_sessions(user) == 1
+    assert (
+        db.session.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == "two_step_failed")
+        )
+        == mfa.FREE_FAILURES + 2
+    )
+
+
+def test_a_recovery_code_signs_in_once(app, clock):
+    user = factories.user("head")
+    codes = turn_on(user, clock)
+    _, first = sign_in_with_code(app, user, codes[3])
+    assert first.headers["Location"] == "/"
+    _, second = sign_in_with_code(app, user, codes[3])
+    assert second.status_code == 200
+    assert "The code is not correct or has already been used" in second.get_data(as_text=True)
+
+
+def test_the_code_step_expires(app, clock):
+    user = factories.user("staff")
+    turn_on(user, clock)
+    client = app.test_client()
+    sign_in(client, user)
+    with client.session_transaction() as session:
+        session["two_step_pending"] = {**session["two_step_pending"], "until": utcnow().timestamp()}
+    response = client.post("/sign-in/code", data={"code": app_code(user, clock)})
+    assert response.headers["Location"] == "/sign-in"
+    assert live_sessions(user) == 0
+
+
+def test_without_two_step_sign_in_stays_one_step(client):
+    user = factories.user("staff")
+    assert sign_in(client, user).headers["Location"] == "/"
+
+
+# --- who must use it -------------------------------------------------------------------------
+
+
+def test_mfa_required_roles_sends_a_user_to_setup_until_it_is_on(app, login, clock, monkeypatch):
+    monkeypatch.setitem(app.config, "MFA_REQUIRED_ROLES", ("admin", "officer", "staff"))
+    staff, head = factories.user("staff"), factories.user("head")
+    client = login(staff)
+    for url in ("/", "/account", "/providers", "/visits", "/account/password"):
+        response = client.get(url)
+        assert response.headers.get("Location") == "/account/two-step", url
+    assert client.post("/account/sign-out-other-devices").status_code == 302
+    setup = client.get("/account/two-step")
+    assert "must use two-step verification" in setup.get_data(as_text=True)
+
+    client.post("/account/two-step", data={"code": app_code(staff, clock)})
+    assert client.get("/").status_code == 200
+    assert login(head).get("/").status_code == 200  # heads are not required to
+
+
+def test_mfa_required_roles_is_empty_in_development_and_set_in_production(monkeypatch, tmp_path):
+    monkeypatch.delenv("MFA_REQUIRED_ROLES", raising=False)
+    monkeypatch.setenv("PORTAL_ENV", "development")
+    assert config.from_environment(str(tmp_path))["MFA_REQUIRED_ROLES"] == ()
+    monkeypatch.setenv("PORTAL_ENV", "production")
+    assert config.from_environment(str(tmp_path))["MFA_REQUIRED_ROLES"] == (
+        "admin",
+        "officer",
+        "staff",
+    )
+    monkeypatch.setenv("MFA_REQUIRED_ROLES", " Admin , ")
+    assert config.from_environment(str(tmp_path))["MFA_REQUIRED_ROLES"] == ("admin",)
+
+
+def test_an_unknown_role_in_mfa_required_roles_is_refused():
+    with pytest.raises(RuntimeError, match="unknown role"):
+        mfa.check_required_roles({"MFA_REQUIRED_ROLES": ("admins",)})
+
+
+# --- turning it off --------------------------------------------------------------------------
+
+
+def test_a_user_turns_it_off_with_their_password_and_a_code(app, clock):
+    user = factories.user("staff")
+    turn_on(user, clock)
+    client, _ = sign_in_with_code(app, user, app_code(user, clock))
+    clock.advance(seconds=30)
+
+    wrong = client.post(
+        "/account/two-step/turn-off", data={"password": "not-it-at-all", "code": "000000"}
+    )
+    assert "Your password is not correct" in wrong.get_data(as_text=True)
+    no_code = client.post(
+        "/account/two-step/turn-off", data={"password": factories.PASSWORD, "code": "000000"}
+    )
+    assert "The code is not correct" in no_code.get_data(as_text=True)
+    assert mfa.is_on(user)
+
+    clock.advance(minutes=1)
+    done = client.post(
+        "/account/two-step/turn-off",
+        data={"password": factories.PASSWORD, "code": app_code(user, clock)},
+    )
+    assert done.headers["Location"] == "/account"
+    assert not mfa.is_on(user)
+    assert db.session.scalar(select(func.count()).select_from(RecoveryCode)) == 0
+    assert 'data-two-step="off"' in client.get("/account").get_data(as_text=True)
+
+
+def test_admin_reset_turns_it_off_ends_every_session_and_is_audited(app, login, clock):
+    admin, user = factories.user("admin"), factories.user("staff")
+    turn_on(user, clock)
+    phone, _ = sign_in_with_code(app, user, app_code(user, clock))
+    assert live_sessions(user) == 1
+    client = login(admin)
+
+    page = client.get(f"/admin/users/{user.id}").get_data(as_text=True)
+    assert "Turn off two-step verification" in page
+    confirm = client.get(f"/admin/users/{user.id}/two-step")
+    assert "They will be signed out on every device" in confirm.get_data(as_text=True)
+    assert mfa.is_on(user)  # asking is not doing
+
+    response = client.post(f"/admin/users/{user.id}/two-step")
+    assert response.headers["Location"] == f"/admin/users/{user.id}"
+    assert not mfa.is_on(user)
+    assert live_sessions(user) == 0
+    assert phone.get("/account").status_code == 302
+    event = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "two_step_reset")
+    ).one()
+    assert (event.actor_id, event.target_id) == (admin.id, str(user.id))
+    assert event.details == {"sessions_ended": 1}
+    # With a lost phone the password alone now signs in (and the role may ask for a set-up).
+    assert sign_in(app.test_client(), user).headers["Location"] == "/"
+
+
+def test_admin_reset_is_not_offered_for_an_account_without_it_or_their_own(login, clock):
+    admin, user = factories.user("admin"), factories.user("staff")
+    turn_on(admin, clock)
+    client = login(factories.user("admin"))
+    assert "Turn off two-step" not in client.get(f"/admin/users/{user.id}").get_data(as_text=True)
+    assert client.post(f"/admin/users/{user.id}/two-step").status_code == 302
+    with pytest.raises(mfa.TwoStepError, match="your own"):
+        mfa.reset_by_admin(admin, admin)
+    assert mfa.is_on(admin)
+    assert (
+        db.session.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == "two_step_reset")
+        )
+        == 0
+    )
