@@ -74,14 +74,17 @@ def send_email_command(loop: bool, interval: float) -> None:
         click.echo(f"Sent {_deliver_round()} email(s).")
         return
     log.info("Delivering email every %s s", interval)
-    while True:
-        try:
-            _deliver_round()
-        except SQLAlchemyError as exc:  # the database is away: try again next round
-            db.session.rollback()
-            log.warning("email not delivered this round: %s", exc)
-        db.session.remove()
-        time.sleep(interval)
+    try:
+        while True:
+            try:
+                _deliver_round()
+            except SQLAlchemyError as exc:  # the database is away: try again next round
+                db.session.rollback()
+                log.warning("email not delivered this round: %s", exc)
+            db.session.remove()
+            time.sleep(interval)
+    except KeyboardInterrupt:
+        log.info("Email delivery stopped")
 
 
 def _deliver_round() -> int:

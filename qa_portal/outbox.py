@@ -133,24 +133,40 @@ def deliver_all(batch: int = 100) -> int:
 
 def _deliver_batch(limit: int) -> tuple[int, int, bool]:
     messages = claim(limit)
+    with _transport() as transport, _kept_after_commit():
+        return _send_each(messages, transport)
+
+
+@contextmanager
+def _kept_after_commit():
+    """Each message is committed as soon as it is sent; the batch's other messages need not
+    be read again after each commit (only this worker holds them)."""
+    session = db.session()
+    saved, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        yield
+    finally:
+        session.expire_on_commit = saved
+
+
+def _send_each(messages: list[OutboxMessage], transport) -> tuple[int, int, bool]:
     sent = 0
-    with _transport() as transport:
-        for index, message in enumerate(messages):
-            message.attempts += 1
-            try:
-                transport.send(message)
-            except (OSError, smtplib.SMTPException) as exc:
-                _failed(message, exc)
-                transport.reset()
-            else:
-                _sent(message)
-                sent += 1
-            message.claimed_by = message.claimed_until = None
-            db.session.commit()
-            if transport.unreachable:
-                # No server to talk to: the rest wait for the next run, their attempts intact.
-                _release(messages[index + 1 :])
-                return len(messages), sent, False
+    for index, message in enumerate(messages):
+        message.attempts += 1
+        try:
+            transport.send(message)
+        except (OSError, smtplib.SMTPException) as exc:
+            _failed(message, exc)
+            transport.reset()
+        else:
+            _sent(message)
+            sent += 1
+        message.claimed_by = message.claimed_until = None
+        db.session.commit()
+        if transport.unreachable:
+            # No server to talk to: the rest wait for the next run, their attempts intact.
+            _release(messages[index + 1 :])
+            return len(messages), sent, False
     return len(messages), sent, True
 
 
