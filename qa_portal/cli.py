@@ -92,6 +92,8 @@ def _deliver_round() -> int:
     for request_id in accounts.pending_reset_requests():
         accounts.handle_reset_request(request_id)
         db.session.commit()
+    accounts.forget_old_reset_requests()
+    db.session.commit()
     return outbox.deliver_all()
 
 

@@ -392,6 +392,16 @@ def request_password_reset(email: str, ip: str) -> None:
     db.session.add(PasswordResetRequest(email=email, ip=ip, created_at=now))
 
 
+def forget_old_reset_requests(older_than: timedelta = timedelta(days=1)) -> int:
+    """Handled requests count for throttling for an hour at most; keep a day, then drop them."""
+    return db.session.execute(
+        delete(PasswordResetRequest).where(
+            PasswordResetRequest.processed_at.is_not(None),
+            PasswordResetRequest.created_at < utcnow() - older_than,
+        )
+    ).rowcount
+
+
 def pending_reset_requests(limit: int = 100) -> list[int]:
     return list(
         db.session.scalars(

@@ -177,3 +177,17 @@ def test_the_outbox_hides_the_link_before_it_is_sent_too(admin_client):
     page = admin_client.get(f"/admin/outbox/{message.id}").data.decode()
     assert "link hidden" in page and message.secret_link not in page
     assert message.secret_link not in admin_client.get("/admin/outbox").data.decode()
+
+
+def test_handled_requests_are_dropped_after_a_day(client, mailbox):
+    forgot(client, "ghost@example.org")
+    forgot(client, "another.ghost@example.org")
+    mailbox.deliver()
+    old = db.session.scalars(
+        select(PasswordResetRequest).where(PasswordResetRequest.email == "ghost@example.org")
+    ).one()
+    old.created_at -= timedelta(days=2)
+    db.session.commit()
+    mailbox.deliver()
+    emails = db.session.scalars(select(PasswordResetRequest.email)).all()
+    assert emails == ["another.ghost@example.org"]
