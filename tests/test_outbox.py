@@ -11,6 +11,7 @@ import threading
 import time
 from datetime import timedelta
 
+import flask_migrate
 import pytest
 from sqlalchemy import select, text
 
@@ -156,18 +157,13 @@ def test_a_secret_link_is_sent_but_never_stored_in_the_body(smtp):
     assert SECRET not in stored.body and stored.secret_link is None
 
 
-def test_the_request_only_queues_email(admin_client_and_invite):
-    message = admin_client_and_invite
-    assert message.sent_at is None and message.attempts == 0
-
-
-@pytest.fixture
-def admin_client_and_invite(login):
+def test_a_page_only_queues_email_and_the_person_never_waits_on_smtp(smtp, login):
     admin = login(factories.user("admin"))
     user = factories.user("officer")
-    response = admin.post(f"/admin/users/{user.id}/invite")
-    assert response.status_code == 302
-    return db.session.scalars(select(OutboxMessage)).one()
+    assert admin.post(f"/admin/users/{user.id}/invite").status_code == 302
+    message = db.session.scalars(select(OutboxMessage)).one()
+    assert message.sent_at is None and message.attempts == 0
+    assert smtp.connections == [], "no SMTP during the request"
 
 
 # --- the worker as a command ------------------------------------------------------------------
@@ -214,8 +210,6 @@ def worker_app(tmp_path):
             with db.engine.begin() as conn:
                 conn.execute(text("DROP SCHEMA public CASCADE"))
                 conn.execute(text("CREATE SCHEMA public"))
-        import flask_migrate
-
         flask_migrate.upgrade(directory=str(ROOT / "migrations"))
     yield app
     with app.app_context():
@@ -298,8 +292,6 @@ def test_send_email_command_delivers_through_a_real_smtp_server(tmp_path):
         database = f"sqlite:///{tmp_path}/cli.db"
         app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database})
         with app.app_context():
-            import flask_migrate
-
             flask_migrate.upgrade(directory=str(ROOT / "migrations"))
             outbox.queue("a@example.org", "First", "One")
             outbox.queue("b@example.org", "Second", f"Link: {SECRET}\n", secret_link=SECRET)
