@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
+export PORT
 export FLASK_APP := wsgi.py
 
 .PHONY: run test lint bench system-packages clean
@@ -12,9 +13,9 @@ run: $(VENV)/.installed-run
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed-demo
 	@echo ""
-	@echo "AP QA Portal is starting on http://127.0.0.1:$(PORT)  (Ctrl+C stops it)"
+	@echo "AP QA Portal is starting on http://127.0.0.1:$(PORT), with its email worker  (Ctrl+C stops both)"
 	@echo ""
-	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --threads 4 --access-logfile - wsgi:app
+	BIN=$(BIN) scripts/run-portal.sh
 
 test: $(VENV)/.installed-dev system-packages lint
 	scripts/run-tests.sh

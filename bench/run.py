@@ -191,6 +191,7 @@ def run_all(work: Path) -> None:
         print(f"photo_upload_at_750kbit: {upload_seconds:.1f} s")
     photo()
     report(env, visit_id)
+    print(*__import__("bench.send_email").send_email.send_email_figures(), sep="\n")
 
 
 def photo_upload(base: str, visit_id: int) -> tuple[int, float]:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+import time
+
 import click
 from flask import Flask
+from sqlalchemy.exc import SQLAlchemyError
 
 from qa_portal import clock, demo, outbox
 from qa_portal.accounts import services as accounts
@@ -13,6 +17,8 @@ from qa_portal.frameworks.services import load_default_framework
 from qa_portal.partnerships.services import load_reference
 from qa_portal.providers import services as providers
 from qa_portal.providers.reference import load_register_reference
+
+log = logging.getLogger(__name__)
 
 
 def init_app(app: Flask) -> None:
@@ -54,9 +60,41 @@ def seed_demo_command() -> None:
 
 
 @click.command("send-email")
-def send_email_command() -> None:
-    """Deliver queued email (run every few minutes from cron when SMTP is configured)."""
-    click.echo(f"Sent {outbox.deliver_pending(limit=500)} email(s).")
+@click.option("--loop", is_flag=True, help="Keep delivering until stopped.")
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=0.1),
+    default=5.0,
+    show_default=True,
+    help="Seconds between rounds with --loop.",
+)
+def send_email_command(loop: bool, interval: float) -> None:
+    """Deliver queued email once (from cron), or keep delivering with --loop (a service)."""
+    if not loop:
+        click.echo(f"Sent {_deliver_round()} email(s).")
+        return
+    log.info("Delivering email every %s s", interval)
+    try:
+        while True:
+            try:
+                _deliver_round()
+            except SQLAlchemyError as exc:  # the database is away: try again next round
+                db.session.rollback()
+                log.warning("email not delivered this round: %s", exc)
+            db.session.remove()
+            time.sleep(interval)
+    except KeyboardInterrupt:
+        log.info("Email delivery stopped")
+
+
+def _deliver_round() -> int:
+    """Turn recorded password reset requests into email, then deliver what is due."""
+    for request_id in accounts.pending_reset_requests():
+        accounts.handle_reset_request(request_id)
+        db.session.commit()
+    accounts.forget_old_reset_requests()
+    db.session.commit()
+    return outbox.deliver_all()
 
 
 @click.command("create-admin")
@@ -87,5 +125,4 @@ def send_reminders_command(on) -> None:
     today = on.date() if on else clock.today()
     queued = providers.send_reminders(today)
     db.session.commit()
-    outbox.deliver_pending(limit=500)
     click.echo(f"Queued {queued} reminder email(s) for {today.isoformat()}.")

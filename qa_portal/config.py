@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 DEV_SECRET = "dev-only-secret-change-me"  # noqa: S105 (refused in production)
 
@@ -69,7 +70,15 @@ def from_environment(instance_path: str) -> dict:
         "SMTP_USERNAME": os.environ.get("SMTP_USERNAME"),
         "SMTP_PASSWORD": os.environ.get("SMTP_PASSWORD"),
         "SMTP_STARTTLS": _bool("SMTP_STARTTLS", True),
-        "PUBLIC_URL": os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000"),
+        # The address people reach the portal at: every link in an email is built on it,
+        # never on the Host of a request. Required in production.
+        "PUBLIC_URL": _public_url(env),
+        # Host names the portal answers to; in production, PUBLIC_URL's host unless set.
+        "TRUSTED_HOSTS": _optional_list("TRUSTED_HOSTS"),
+        "EMAIL_MAX_ATTEMPTS": _int("EMAIL_MAX_ATTEMPTS", 8),
+        "EMAIL_RETRY_SECONDS": _int("EMAIL_RETRY_SECONDS", 60),
+        "PASSWORD_RESET_EMAIL_MINUTES": _int("PASSWORD_RESET_EMAIL_MINUTES", 5),
+        "PASSWORD_RESET_MAX_PER_ADDRESS": _int("PASSWORD_RESET_MAX_PER_ADDRESS", 10),
         "PREFERRED_URL_SCHEME": "https" if env == "production" else "http",
         "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", 0),
         # Uploads: "local" keeps files in STORAGE_LOCAL_ROOT (default <instance>/uploads).
@@ -88,6 +97,18 @@ def from_environment(instance_path: str) -> dict:
     }
 
 
+def _optional_list(name: str) -> list[str] | None:
+    value = os.environ.get(name, "").strip()
+    return [item.strip() for item in value.split(",") if item.strip()] or None
+
+
+def _public_url(env: str) -> str | None:
+    url = os.environ.get("PUBLIC_URL", "").strip()
+    if url or env == "production":
+        return url or None
+    return f"http://127.0.0.1:{_int('PORT', 5000)}"
+
+
 def _database_url(url: str | None, sqlite_path: Path) -> str:
     if not url:
         return f"sqlite:///{sqlite_path}"
@@ -99,12 +120,30 @@ def _database_url(url: str | None, sqlite_path: Path) -> str:
     return url
 
 
+def public_url_problem(url: str | None) -> str | None:
+    """Why this cannot be the portal's public address, or None when it can."""
+    parts = urlsplit(url or "")
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        return "PUBLIC_URL must be the portal's address, e.g. https://qa-portal.example.org"
+    if parts.query or parts.fragment:
+        return "PUBLIC_URL must not have a query or fragment"
+    return None
+
+
 def check_production(config: dict) -> None:
-    """Refuse to start in production with the development secret."""
+    """Refuse to start in production with the development secret or no public address; there,
+    requests for any other host are refused (TRUSTED_HOSTS, by default PUBLIC_URL's host)."""
+    problem = public_url_problem(config.get("PUBLIC_URL"))
     if config["PORTAL_ENV"] != "production":
+        if problem:
+            raise RuntimeError(problem)
         return
     secret = config.get("SECRET_KEY") or ""
     if secret == DEV_SECRET or len(secret) < 32:
         raise RuntimeError(
             "SECRET_KEY must be set to a random value of 32 or more characters in production"
         )
+    if problem:
+        raise RuntimeError(f"{problem}: it is required in production")
+    if not config.get("TRUSTED_HOSTS"):
+        config["TRUSTED_HOSTS"] = [urlsplit(config["PUBLIC_URL"]).hostname]

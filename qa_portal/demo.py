@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from flask import current_app
 from sqlalchemy import String, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from qa_portal import audit, clock
+from qa_portal import audit, clock, links
 from qa_portal.accounts.models import Role, User
 from qa_portal.accounts.services import set_password
 from qa_portal.db import db, utcnow
@@ -318,7 +317,7 @@ def _seed_visits(today: date) -> None:
         invitees=[head],
         purpose="Annual QA visit",
         today=today,
-        link=lambda visit: f"{current_app.config['PUBLIC_URL']}/visits/{visit.id}",
+        link=lambda visit: links.external("visits.detail", visit_id=visit.id),
     )
 
 

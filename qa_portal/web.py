@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, g, render_template, request, url_for
+from flask import Flask, current_app, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import SecurityError
 
-from qa_portal import outbox, policy
+from qa_portal import policy
 from qa_portal.db import db
 from qa_portal.visits import fragments
 
@@ -92,10 +93,10 @@ def init_app(app: Flask) -> None:
     app.add_template_global(fragments.legend, "criterion_legend")
     app.add_template_global(fragments.ratings, "criterion_ratings")
     app.after_request(_security_headers)
-    app.after_request(_deliver_email)
     for code in ERRORS:
         app.register_error_handler(code, _error_page)
     app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(SecurityError, _untrusted_host)
 
 
 def _security_headers(response):
@@ -121,12 +122,6 @@ def _security_headers(response):
     return response
 
 
-def _deliver_email(response):
-    if g.pop("outbox_pending", False) and response.status_code < 500:
-        outbox.deliver_pending()
-    return response
-
-
 def _error_page(error):
     code = getattr(error, "code", 500) or 500
     if code >= 500:
@@ -142,6 +137,11 @@ def _error_page(error):
         advice=advice,
         signed_in=current_user.is_authenticated,
     ), code
+
+
+def _untrusted_host(error):
+    # A Host outside TRUSTED_HOSTS: no page to render (no URLs can be built for it).
+    return "This server does not answer to that host name.\n", 400, {"Content-Type": "text/plain"}
 
 
 def _csrf_error(error):

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import contextvars
 import os
+import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import flask_migrate
 import pytest
@@ -13,7 +15,7 @@ from flask.globals import _cv_app
 from flask.testing import FlaskClient
 from sqlalchemy import event, text
 
-from qa_portal import create_app
+from qa_portal import create_app, outbox
 from qa_portal.accounts.models import Role
 from qa_portal.db import db
 from qa_portal.frameworks import outline
@@ -30,6 +32,7 @@ TEST_CONFIG = {
     "WTF_CSRF_ENABLED": False,
     "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast hashing: tests are not attackers
     "EMAIL_BACKEND": "console",
+    "PUBLIC_URL": "https://portal.example.org",
 }
 
 
@@ -129,6 +132,50 @@ def _rolled_back(request, app):
             connection.close()
             engines[None] = engine
             outline.forget()  # rolled-back framework ids may be used again by the next test
+
+
+class Mailbox:
+    """What the email worker hands to the console backend, kept for the test to read (the
+    outbox itself never shows a password link)."""
+
+    LINK = re.compile(r"https?://\S+/account/set-password/\S+")
+
+    def __init__(self, app):
+        self.app = app
+        self.sent: list[tuple[str, str, str]] = []
+
+    def deliver(self) -> None:
+        """Run the email worker once, as `flask send-email` does."""
+        result = run_cli(self.app, ["send-email"])
+        assert result.exit_code == 0, result.output
+
+    def texts_to(self, to: str) -> list[str]:
+        return [text for address, _, text in self.sent if address == to]
+
+    def link_to(self, to: str) -> str:
+        """Deliver, then the password link of the latest email to `to`, as a path."""
+        self.deliver()
+        texts = self.texts_to(to)
+        assert texts, f"no email to {to}"
+        return urlsplit(self.LINK.search(texts[-1]).group(0)).path
+
+
+def capture_mail(app, monkeypatch) -> Mailbox:
+    """A Mailbox that keeps every email the console backend sends (from any thread)."""
+    box = Mailbox(app)
+    console_send = outbox._Console.send
+
+    def send(transport, message):
+        box.sent.append((message.to_address, message.subject, message.text_to_send()))
+        console_send(transport, message)
+
+    monkeypatch.setattr(outbox._Console, "send", send)
+    return box
+
+
+@pytest.fixture
+def mailbox(app, monkeypatch):
+    return capture_mail(app, monkeypatch)
 
 
 @pytest.fixture

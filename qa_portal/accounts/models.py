@@ -174,3 +174,21 @@ class RecoveryCode(db.Model):
     code_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     used_at: Mapped[datetime | None]
+
+
+class PasswordResetRequest(db.Model):
+    """A "forgot password" form sent: counted per email and per address for throttling, and
+    turned into an email (when the account exists) by the email worker, not the request."""
+
+    __tablename__ = "password_reset_requests"
+    __table_args__ = (
+        Index("ix_password_reset_requests_email_created_at", "email", "created_at"),
+        Index("ix_password_reset_requests_ip_created_at", "ip", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    ip: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    processed_at: Mapped[datetime | None] = mapped_column(index=True)
+    outcome: Mapped[str] = mapped_column(String(16), default="")

@@ -15,9 +15,10 @@ from flask import current_app
 from sqlalchemy import String, bindparam, delete, func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from qa_portal import audit, outbox
+from qa_portal import audit, links, outbox
 from qa_portal.accounts.models import (
     AccountToken,
+    PasswordResetRequest,
     Role,
     SignInFailure,
     TokenPurpose,
@@ -275,6 +276,7 @@ def change_password(user: User, current: str, new: str, keep_raw: str | None) ->
         raise AccountError("Your current password is not correct")
     set_password(user, new)
     end_other_sessions(user, keep_raw)
+    _expire_tokens(user)
     audit.record("password_changed", actor=user, target=user, summary="Changed own password")
 
 
@@ -396,34 +398,113 @@ def invite_user(actor: User, user: User, link: LinkBuilder) -> None:
         raise AccountError("Enable the account before inviting its user")
     hours = current_app.config["INVITATION_VALID_HOURS"]
     raw = _issue_token(user, TokenPurpose.INVITATION, timedelta(hours=hours), actor)
+    url = link(raw)
     outbox.queue(
         user.email,
         "You are invited to the AP QA Portal",
         f"Hello {user.name},\n\n{actor.name} has given you an account on the AP QA Portal "
         f"as {user.role.label} ({user.affiliation}).\n\n"
-        f"Set your password here within {hours} hours:\n{link(raw)}\n\n"
+        f"Set your password here within {hours} hours:\n{url}\n\n"
         "The link works once. If it has expired, ask your administrator for a new one.\n",
+        secret_link=url,
     )
     audit.record("user_invited", actor=actor, target=user, summary=f"Invited {user.email}")
 
 
-def request_password_reset(email: str, link: LinkBuilder) -> None:
-    """Send a reset link when the account exists; the caller answers the same either way."""
-    user = db.session.scalars(select(User).where(User.email == normalise_email(email))).first()
-    if user is None or not user.is_active:
+def request_password_reset(email: str, ip: str) -> None:
+    """Record the request for the email worker, which sends a link when the account exists.
+    The request does the same work for any email, known or not (two counts, one row), and
+    nothing at all once throttled: the caller answers the same in every case."""
+    email = normalise_email(email)
+    config = current_app.config
+    now = utcnow()
+    recent = select(func.count()).select_from(PasswordResetRequest)
+    by_email = db.session.scalar(
+        recent.where(
+            PasswordResetRequest.email == email,
+            PasswordResetRequest.created_at
+            >= now - timedelta(minutes=config["PASSWORD_RESET_EMAIL_MINUTES"]),
+        )
+    )
+    by_ip = db.session.scalar(
+        recent.where(
+            PasswordResetRequest.ip == ip,
+            PasswordResetRequest.created_at >= now - timedelta(hours=1),
+        )
+    )
+    if by_email or by_ip >= config["PASSWORD_RESET_MAX_PER_ADDRESS"]:
         return
+    db.session.add(PasswordResetRequest(email=email, ip=ip, created_at=now))
+
+
+def forget_old_reset_requests(older_than: timedelta = timedelta(days=1)) -> int:
+    """Handled requests count for throttling for an hour at most; keep a day, then drop them."""
+    return db.session.execute(
+        delete(PasswordResetRequest).where(
+            PasswordResetRequest.processed_at.is_not(None),
+            PasswordResetRequest.created_at < utcnow() - older_than,
+        )
+    ).rowcount
+
+
+def pending_reset_requests(limit: int = 100) -> list[int]:
+    return list(
+        db.session.scalars(
+            select(PasswordResetRequest.id)
+            .where(PasswordResetRequest.processed_at.is_(None))
+            .order_by(PasswordResetRequest.id)
+            .limit(limit)
+        )
+    )
+
+
+def handle_reset_request(request_id: int) -> bool:
+    """Turn one recorded request into a reset email when the account exists, is active and
+    was not sent one in the last PASSWORD_RESET_EMAIL_MINUTES. Claimed with a guarded update,
+    so two workers cannot both send it. True when an email was queued."""
+    now = utcnow()
+    claimed = db.session.execute(
+        update(PasswordResetRequest)
+        .where(PasswordResetRequest.id == request_id, PasswordResetRequest.processed_at.is_(None))
+        .values(processed_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        return False
+    reset_request = db.session.get(PasswordResetRequest, request_id)
+    user = db.session.scalars(select(User).where(User.email == reset_request.email)).first()
+    reset_request.outcome = _reset_outcome(user, now)
+    if reset_request.outcome != "sent":
+        return False
     minutes = current_app.config["PASSWORD_RESET_VALID_MINUTES"]
     raw = _issue_token(user, TokenPurpose.PASSWORD_RESET, timedelta(minutes=minutes), None)
+    url = links.external("accounts.set_password", token=raw)
     outbox.queue(
         user.email,
         "Reset your AP QA Portal password",
         f"Hello {user.name},\n\nSomeone asked to reset the password of your AP QA Portal account."
-        f"\n\nSet a new password here within {minutes} minutes:\n{link(raw)}\n\n"
+        f"\n\nSet a new password here within {minutes} minutes:\n{url}\n\n"
         "If it was not you, ignore this email: your password has not changed.\n",
+        secret_link=url,
     )
     audit.record(
         "password_reset_requested", actor=user, target=user, summary="Password reset requested"
     )
+    return True
+
+
+def _reset_outcome(user: User | None, now: datetime) -> str:
+    if user is None or not user.is_active:
+        return "no_account"
+    since = now - timedelta(minutes=current_app.config["PASSWORD_RESET_EMAIL_MINUTES"])
+    recent = db.session.scalar(
+        select(AccountToken.id).where(
+            AccountToken.user_id == user.id,
+            AccountToken.purpose == TokenPurpose.PASSWORD_RESET,
+            AccountToken.created_at >= since,
+        )
+    )
+    return "throttled" if recent is not None else "sent"
 
 
 def token_user(raw: str) -> AccountToken:
@@ -435,7 +516,13 @@ def token_user(raw: str) -> AccountToken:
         raise AccountError("This link is not valid. Check you copied the whole link from the email")
     if token.used_at is not None:
         raise AccountError("This link has already been used. Sign in, or ask for a new link")
-    if utcnow() >= token.expires_at or not token.user.is_active:
+    changed = token.user.password_changed_at
+    if (
+        utcnow() >= token.expires_at
+        or not token.user.is_active
+        or (changed is not None and token.created_at < changed)
+    ):
+        # A link sent before the password last changed is of that older time: it is over.
         raise AccountError("This link has expired. Ask for a new one")
     return token
 

@@ -315,10 +315,7 @@ def set_password(token: str):
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        services.request_password_reset(
-            form.email.data,
-            link=lambda raw: url_for("accounts.set_password", token=raw, _external=True),
-        )
+        services.request_password_reset(form.email.data, audit.client_ip())
         db.session.commit()
         return render_template("accounts/reset_sent.html", email=form.email.data)
     return render_template("accounts/forgot_password.html", form=form)

@@ -8,7 +8,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 
-from qa_portal import outbox, policy
+from qa_portal import links, outbox, policy
 from qa_portal.accounts import mfa
 from qa_portal.accounts import services as accounts
 from qa_portal.accounts.forms import ConfirmForm
@@ -22,7 +22,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 def _invite_link(raw: str) -> str:
-    return url_for("accounts.set_password", token=raw, _external=True)
+    return links.external("accounts.set_password", token=raw)
 
 
 @bp.route("/users")

@@ -10,7 +10,7 @@ from pathlib import PurePath
 
 from sqlalchemy import delete, func, insert, or_, select
 
-from qa_portal import audit, outbox, storage
+from qa_portal import audit, links, outbox, storage
 from qa_portal.accounts.models import Role, User
 from qa_portal.db import db, utcnow
 from qa_portal.partnerships.models import Partnership
@@ -475,7 +475,8 @@ def _reminder_body(item: ComplianceItem, days_left: int) -> str:
         f"The {item.kind.name} of {item.provider.name} (reference {item.reference or 'none'}) "
         f"{status}.\n\nThe provider should upload the renewed document on the AP QA Portal; "
         "partnership staff then verify it. Until then the provider shows as "
-        f"{'non-compliant' if days_left < 0 else 'due soon'} on the register.\n"
+        f"{'non-compliant' if days_left < 0 else 'due soon'} on the register.\n\n"
+        f"{links.external('providers.detail', provider_id=item.provider_id)}\n"
     )
 
 

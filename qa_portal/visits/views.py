@@ -19,7 +19,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from qa_portal import audit, clock, policy, storage
+from qa_portal import audit, clock, links, policy, storage
 from qa_portal.accounts.forms import ConfirmForm
 from qa_portal.accounts.models import Role, User
 from qa_portal.db import db
@@ -51,7 +51,7 @@ PLANNERS = (Role.ADMIN, Role.STAFF)
 
 
 def _link(visit: Visit) -> str:
-    return url_for("visits.detail", visit_id=visit.id, _external=True)
+    return links.external("visits.detail", visit_id=visit.id)
 
 
 def _people(roles) -> list[User]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 import pytest
@@ -12,19 +11,9 @@ from qa_portal.accounts.models import AccountToken, User
 from qa_portal.db import db, utcnow
 from qa_portal.outbox import OutboxMessage
 from tests import factories
-from tests.conftest import sign_in
+from tests.conftest import run_cli, sign_in
 
 NEW_PASSWORD = "three-random-words-here"
-
-
-def link_in_latest_email(to: str) -> str:
-    message = db.session.scalars(
-        select(OutboxMessage)
-        .where(OutboxMessage.to_address == to)
-        .order_by(OutboxMessage.id.desc())
-    ).first()
-    assert message is not None, f"no email to {to}"
-    return re.search(r"http://localhost(/account/set-password/\S+)", message.body).group(1)
 
 
 def invite(admin_client, **overrides) -> str:
@@ -49,9 +38,9 @@ def admin_client(login):
     return login(factories.user("admin"))
 
 
-def test_invited_user_sets_a_password_and_signs_in(admin_client, client):
+def test_invited_user_sets_a_password_and_signs_in(mailbox, admin_client, client):
     email = invite(admin_client)
-    link = link_in_latest_email(email)
+    link = mailbox.link_to(email)
     page = client.get(link)
     assert b"Welcome, Nia Newcomer" in page.data
     response = client.post(link, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
@@ -61,18 +50,23 @@ def test_invited_user_sets_a_password_and_signs_in(admin_client, client):
     assert b'data-home="staff"' in client.get("/").data
 
 
-def test_invitation_email_is_delivered_through_the_console_outbox(admin_client, caplog):
+def test_invitation_email_is_delivered_by_the_worker_through_the_console(admin_client, app, caplog):
     caplog.set_level("INFO", logger="qa_portal.outbox")
     email = invite(admin_client)
     message = db.session.scalars(
         select(OutboxMessage).where(OutboxMessage.to_address == email)
     ).one()
+    assert message.sent_at is None, "the request only queues it"
+    assert "You are invited" not in caplog.text
+    assert "Sent 1 email(s)" in run_cli(app, ["send-email"]).output
+    db.session.refresh(message)
     assert message.sent_at is not None
     assert "You are invited to the AP QA Portal" in caplog.text
+    assert "https://portal.example.org/account/set-password/" in caplog.text
 
 
-def test_invitation_link_works_once(admin_client, client):
-    link = link_in_latest_email(invite(admin_client))
+def test_invitation_link_works_once(mailbox, admin_client, client):
+    link = mailbox.link_to(invite(admin_client))
     client.post(link, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
     again = client.get(link)
     assert again.status_code == 410
@@ -91,8 +85,8 @@ def test_invitation_link_works_once(admin_client, client):
     )
 
 
-def test_expired_invitation_is_refused(admin_client, client):
-    link = link_in_latest_email(invite(admin_client))
+def test_expired_invitation_is_refused(mailbox, admin_client, client):
+    link = mailbox.link_to(invite(admin_client))
     for token in db.session.scalars(select(AccountToken)):
         token.expires_at = utcnow() - timedelta(seconds=1)
     db.session.commit()
@@ -101,12 +95,12 @@ def test_expired_invitation_is_refused(admin_client, client):
     assert b"expired" in response.data
 
 
-def test_resending_an_invitation_retires_the_old_link(admin_client, client):
+def test_resending_an_invitation_retires_the_old_link(mailbox, admin_client, client):
     email = invite(admin_client)
-    first = link_in_latest_email(email)
+    first = mailbox.link_to(email)
     user = db.session.scalars(select(User).where(User.email == email)).one()
     admin_client.post(f"/admin/users/{user.id}/invite")
-    second = link_in_latest_email(email)
+    second = mailbox.link_to(email)
     assert first != second
     assert client.get(first).status_code == 410
     assert client.get(second).status_code == 200
@@ -128,9 +122,9 @@ def test_unknown_link_is_refused(client):
     ],
 )
 def test_weak_passwords_are_refused_and_the_link_still_works(
-    admin_client, client, password, message
+    mailbox, admin_client, client, password, message
 ):
-    link = link_in_latest_email(invite(admin_client, email="nia.newcomer@example.org"))
+    link = mailbox.link_to(invite(admin_client, email="nia.newcomer@example.org"))
     response = client.post(link, data={"password": password, "confirm": password})
     assert response.status_code == 200
     assert message in response.data
@@ -139,17 +133,17 @@ def test_weak_passwords_are_refused_and_the_link_still_works(
     assert client.get(link).status_code == 200
 
 
-def test_mismatched_confirmation_is_refused(admin_client, client):
-    link = link_in_latest_email(invite(admin_client))
+def test_mismatched_confirmation_is_refused(mailbox, admin_client, client):
+    link = mailbox.link_to(invite(admin_client))
     response = client.post(link, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD + "x"})
     assert b"The passwords do not match" in response.data
 
 
-def test_password_reset_uses_the_same_mechanism(client):
+def test_password_reset_uses_the_same_mechanism(mailbox, client):
     user = factories.user("head")
     response = client.post("/account/forgot-password", data={"email": user.email})
     assert b"Check your email" in response.data
-    link = link_in_latest_email(user.email)
+    link = mailbox.link_to(user.email)
     client.post(link, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
     assert sign_in(client, user, NEW_PASSWORD).status_code == 302
     client.post("/sign-out")
@@ -162,11 +156,11 @@ def test_reset_for_unknown_email_answers_the_same_and_sends_nothing(client):
     assert db.session.scalars(select(OutboxMessage)).first() is None
 
 
-def test_password_reset_signs_out_other_sessions(login, client):
+def test_password_reset_signs_out_other_sessions(mailbox, login, client):
     user = factories.user("staff")
     elsewhere = login(user)
     client.post("/account/forgot-password", data={"email": user.email})
     client.post(
-        link_in_latest_email(user.email), data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
+        mailbox.link_to(user.email), data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
     )
     assert elsewhere.get("/account").status_code == 302

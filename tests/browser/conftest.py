@@ -39,8 +39,8 @@ CSP_TEXT = "Content Security Policy"
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory) -> Iterator[str]:
-    """The base URL of the portal with real forms (CSRF on) and the demo data set."""
+def live_app(tmp_path_factory):
+    """The portal behind the live server, with real forms (CSRF on) and the demo data set."""
     folder = tmp_path_factory.mktemp("browser-server")
     database = folder / "portal.sqlite3"
     app = create_app(
@@ -55,11 +55,19 @@ def live_server(tmp_path_factory) -> Iterator[str]:
         flask_migrate.upgrade(directory=str(ROOT / "migrations"))
         demo.seed()
         db.session.commit()
+    return app
+
+
+@pytest.fixture(scope="session")
+def live_server(live_app) -> Iterator[str]:
+    """The base URL of the portal (links in its email are built on it too)."""
+    app = live_app
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
+    app.config["PUBLIC_URL"] = f"http://127.0.0.1:{server.server_port}"
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        yield app.config["PUBLIC_URL"]
     finally:
         server.shutdown()
         thread.join(timeout=10)

@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.browser.helpers import SIGN_IN_HEADING, navigation, sign_in, sign_out
+from tests.conftest import Mailbox, capture_mail
 
 pytestmark = pytest.mark.browser
 
@@ -45,7 +46,9 @@ def _option_label(select, ending: str) -> str:
     return next(label for label in labels if label.endswith(ending))
 
 
-def invitation_link(page: Page, email: str) -> str:
+def invitation_link(page: Page, live_app, mailbox: Mailbox, email: str) -> str:
+    """The outbox shows the invitation with its link hidden; the link itself is read from what
+    the email worker sends."""
     navigation(page).get_by_role("link", name="Outbox").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Email outbox")
     row = page.get_by_role("row").filter(has_text=email)
@@ -56,13 +59,25 @@ def invitation_link(page: Page, email: str) -> str:
     expect(page.get_by_text(f"Email to {email}")).to_be_visible()
     body = page.locator("[data-email-body]")
     expect(body).to_contain_text("Set your password here")
-    match = LINK.search(body.inner_text())
-    assert match, body.inner_text()
+    expect(body).to_contain_text("link hidden: it works only for its recipient")
+    assert not LINK.search(body.inner_text()), body.inner_text()
+
+    mailbox.deliver()
+    (text,) = mailbox.texts_to(email)
+    match = LINK.search(text)
+    assert match, text
+    page.reload()
+    assert not LINK.search(body.inner_text()), "still hidden once sent"
     return match.group(0)
 
 
+@pytest.fixture
+def live_mailbox(live_app, monkeypatch):
+    return capture_mail(live_app, monkeypatch)
+
+
 def test_admin_invites_a_user_who_sets_a_password_and_signs_in(
-    page: Page, new_context, live_server: str
+    page: Page, new_context, live_server: str, live_app, live_mailbox
 ):
     unique = uuid.uuid4().hex[:10]
     name = f"Ivy Invitee {unique}"
@@ -72,7 +87,7 @@ def test_admin_invites_a_user_who_sets_a_password_and_signs_in(
     sign_in(page, "admin@example.org")
     expect(page.locator("h1[data-home=admin]")).to_be_visible()
     add_user(page, name, email)
-    link = invitation_link(page, email)
+    link = invitation_link(page, live_app, live_mailbox, email)
     assert link.startswith(f"{live_server}/account/set-password/")
     sign_out(page)
 
