@@ -1,4 +1,5 @@
-"""Private storage for uploads (a local folder or S3) and the checks every upload passes first."""
+"""Private storage for uploads (a local folder or S3): the checks every upload passes first,
+objects that follow their database transaction, and the sweep of what no record refers to."""
 
 from __future__ import annotations
 
