@@ -617,7 +617,10 @@ def _ended(session: Session, transaction: SessionTransaction) -> None:
         session.info.pop("storage_ledger")
 
 
-def _split(entries: list[_Entry], transaction: SessionTransaction):
+def _split(
+    entries: list[_Entry], transaction: SessionTransaction
+) -> tuple[list[_Entry], list[_Entry]]:
+    """The entries noted outside `transaction`, and those noted in it."""
     kept = [entry for entry in entries if not _within(entry, transaction)]
     return kept, [entry for entry in entries if _within(entry, transaction)]
 
