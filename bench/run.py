@@ -190,6 +190,9 @@ def run_all(work: Path) -> None:
         print(f"photo_upload_size: {upload_bytes / 1000:.0f} KB")
         print(f"photo_upload_at_750kbit: {upload_seconds:.1f} s")
     photo()
+    from bench.image_memory import image_memory
+
+    image_memory()
     report(env, visit_id)
     print(*__import__("bench.send_email").send_email.send_email_figures(), sep="\n")
 

@@ -1,22 +1,26 @@
-"""flask commands: load reference data, seed the demo, create an admin, deliver email."""
+"""flask commands: reference data, the demo, the first admin, email, reminders, storage sweep."""
 
 from __future__ import annotations
 
 import logging
 import time
+from datetime import UTC, timedelta
 
 import click
 from flask import Flask
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from qa_portal import clock, demo, outbox
+from qa_portal import clock, demo, outbox, storage
 from qa_portal.accounts import services as accounts
 from qa_portal.accounts.models import Role
 from qa_portal.db import db
 from qa_portal.frameworks.services import load_default_framework
 from qa_portal.partnerships.services import load_reference
 from qa_portal.providers import services as providers
+from qa_portal.providers.models import ComplianceItem
 from qa_portal.providers.reference import load_register_reference
+from qa_portal.visits.models import Photo, Visit
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +32,7 @@ def init_app(app: Flask) -> None:
         send_email_command,
         create_admin_command,
         send_reminders_command,
+        storage_sweep_command,
     ):
         app.cli.add_command(command)
 
@@ -126,3 +131,48 @@ def send_reminders_command(on) -> None:
     queued = providers.send_reminders(today)
     db.session.commit()
     click.echo(f"Queued {queued} reminder email(s) for {today.isoformat()}.")
+
+
+# Every column that holds a storage key, and the folders the portal stores objects under.
+STORAGE_KEY_COLUMNS = (
+    Photo.image_key,
+    Photo.thumbnail_key,
+    ComplianceItem.document_key,
+    Visit.report_key,
+)
+STORED_OBJECT_FOLDERS = ("providers", "visits")
+
+
+@click.command("storage-sweep")
+@click.option(
+    "--older-than-minutes",
+    type=click.IntRange(min=0),
+    default=60,
+    show_default=True,
+    help="Leave alone anything written more recently (it may belong to a request under way).",
+)
+@click.option("--dry-run", is_flag=True, help="List what would be removed; remove nothing.")
+def storage_sweep_command(older_than_minutes: int, dry_run: bool) -> None:
+    """Remove stored objects no record refers to, and unfinished uploads (run hourly)."""
+    referenced = {
+        key
+        for column in STORAGE_KEY_COLUMNS
+        for key in db.session.scalars(select(column).where(column.is_not(None)))
+    }
+    try:
+        swept = storage.sweep(
+            storage.get_storage(),
+            referenced,
+            folders=STORED_OBJECT_FOLDERS,
+            older_than=timedelta(minutes=older_than_minutes),
+            dry_run=dry_run,
+        )
+    except storage.StorageError as exc:
+        raise click.ClickException(f"The storage could not be swept: {exc}") from exc
+    verb = "Would remove" if dry_run else "Removed"
+    for item in swept:
+        what = "unfinished upload" if item.unfinished else "object"
+        click.echo(
+            f"{verb} {what} {item.key} (written {item.modified.astimezone(UTC):%Y-%m-%d %H:%M} UTC)"
+        )
+    click.echo(f"{verb} {len(swept)} stored object(s) that no record refers to.")

@@ -1,4 +1,5 @@
-"""Evidence photos: checked, rotated, stripped of metadata, resized and re-encoded (Pillow)."""
+"""Evidence photos and documents sent as images: checked, rotated, stripped of metadata, resized
+and re-encoded (Pillow), decoding no more than a memory budget allows."""
 
 from __future__ import annotations
 
@@ -19,6 +20,12 @@ log = logging.getLogger(__name__)
 LONG_EDGE = 1600
 THUMBNAIL_EDGE = 320
 MAX_PIXELS = 60_000_000
+# The memory that decoding one image may take, estimated from its header before any pixel is
+# decoded (see _decoding_bytes): eight uploads at once then stay within a gigabyte.
+MAX_DECODING_BYTES = 100 * 1024 * 1024
+# A document sent as a photo or scan keeps enough pixels for its small print.
+DOCUMENT_EDGE = 2400
+DOCUMENT_QUALITY = 85
 MAX_PHOTO_BYTES = 350 * 1024
 QUALITIES = (80, 72, 64, 56)
 THUMBNAIL_QUALITY = 70
@@ -36,9 +43,17 @@ EMPTY = "The selected file is empty"
 NOT_A_PHOTO = "The selected file must be a photo: JPG, PNG, WebP or HEIC"
 HEIC_UNREADABLE = "HEIC photos cannot be read yet: set the camera to 'Most compatible' (JPG)"
 UNREADABLE = "The selected photo could not be read: it may be damaged or incomplete"
+UNREADABLE_IMAGE = "The selected image could not be read: it may be damaged or incomplete"
 
 # Pillow decodes only the format the leading bytes claim, never whatever it can guess.
 _FORMATS = {JPEG: "JPEG", PNG: "PNG", WEBP: "WEBP"}
+# Bytes held per pixel while decoding, beyond JPEG's own reckoning: Pillow keeps every mode a
+# photo can have in 4 bytes a pixel; a PNG of 16 bits a sample is read as such, so it counts
+# double; libwebp decodes into a canvas of its own, keeps the previous frame, and Pillow copies
+# the pixels twice on the way, so a WebP costs four images.
+_PIXEL_BYTES = 4
+_WEBP_PIXEL_BYTES = 16
+_PNG_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
 
 _SOS, _EOI, _COM = 0xDA, 0xD9, 0xFE
 _STANDALONE = frozenset({0x01, *range(0xD0, 0xD8)})  # TEM and RST0-7 carry no length
@@ -69,6 +84,37 @@ def process_photo(data: bytes, *, max_bytes: int) -> ProcessedPhoto:
     image, img = _encode_within(img, MAX_PHOTO_BYTES)
     thumbnail = _encode(_fit(img, THUMBNAIL_EDGE), THUMBNAIL_QUALITY)
     return ProcessedPhoto(image=image, thumbnail=thumbnail, width=img.width, height=img.height)
+
+
+@dataclass(frozen=True)
+class ProcessedDocument:
+    """A document sent as an image, ready to store: re-encoded, free of metadata."""
+
+    data: bytes = field(repr=False)
+    content_type: str
+    width: int
+    height: int
+
+
+def process_document_image(data: bytes, content_type: str) -> ProcessedDocument:
+    """A certificate or policy sent as a JPG or PNG (a photo or a scan of it), treated as a
+    photo is: upright, at most DOCUMENT_EDGE pixels on its long edge, with no EXIF (so no GPS
+    position), XMP, PNG text or colour profile. A JPG stays a JPG; a PNG stays a PNG, whose
+    lossless pixels keep a screenshot's text sharp. UploadRefused if it cannot be read."""
+    image_format = _FORMATS.get(content_type)
+    try:
+        if image_format is None or _truncated(data, content_type):
+            raise UploadRefused(UNREADABLE_IMAGE)
+        img = _decode(data, image_format, edge=DOCUMENT_EDGE, noun="image")
+    except UploadRefused as refusal:
+        log.info("document image refused: %s (%d bytes)", refusal, len(data))
+        raise
+    buffer = io.BytesIO()
+    if content_type == PNG:
+        img.save(buffer, "PNG")
+    else:
+        img.save(buffer, "JPEG", quality=DOCUMENT_QUALITY, optimize=True)
+    return ProcessedDocument(buffer.getvalue(), content_type, img.width, img.height)
 
 
 def has_metadata(jpeg: bytes) -> bool:
@@ -120,17 +166,22 @@ def _truncated(data: bytes, content_type: str) -> bool:
     return False
 
 
-def _decode(data: bytes, image_format: str) -> Image.Image:
-    """The photo upright, in RGB, reduced to fit LONG_EDGE and converted to sRGB."""
+def _decode(
+    data: bytes, image_format: str, *, edge: int = LONG_EDGE, noun: str = "photo"
+) -> Image.Image:
+    """The image upright, in RGB, reduced to fit `edge` and converted to sRGB."""
+    unreadable = UNREADABLE if noun == "photo" else UNREADABLE_IMAGE
     try:
         with Image.open(io.BytesIO(data), formats=[image_format]) as probe:
-            _check_pixels(probe.size)
+            # Opening reads only the header, so these run before any pixel is decoded.
+            _check_pixels(probe.size, noun)
+            _check_decoding_bytes(probe, data, edge, noun)
             probe.verify()
         with Image.open(io.BytesIO(data), formats=[image_format]) as source:
             if image_format == "JPEG":
                 # Let libjpeg decode at 1/2, 1/4 or 1/8 scale: a 12 MP photo loads several
                 # times faster, and the resize below only has to finish the job.
-                source.draft("RGB", _draft_size(source.size, LONG_EDGE))
+                source.draft("RGB", _draft_size(source.size, edge))
             source.load()
             icc_profile = source.info.get("icc_profile")
             turn = _orientation(source)
@@ -138,12 +189,12 @@ def _decode(data: bytes, image_format: str) -> Image.Image:
     except UploadRefused:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
-        raise UploadRefused(_too_many_pixels()) from error
+        raise UploadRefused(_too_many_pixels(noun)) from error
     except Exception as error:  # Pillow raises many kinds of error on damaged or hostile files
-        raise UploadRefused(UNREADABLE) from error
+        raise UploadRefused(unreadable) from error
     # Turned upright after shrinking, so that fewer pixels move; a quarter turn swaps the sides
     # but keeps the long edge, all that _fit and _draft_size look at.
-    img = _fit(img, LONG_EDGE)
+    img = _fit(img, edge)
     if turn is not None:
         img = img.transpose(turn)
     if img is source:  # small enough already: a plain copy, detached from the opened file
@@ -153,14 +204,58 @@ def _decode(data: bytes, image_format: str) -> Image.Image:
     return img
 
 
-def _check_pixels(size: tuple[int, int]) -> None:
-    # Opening reads only the header, so this runs before any pixel is decoded.
+def _check_pixels(size: tuple[int, int], noun: str = "photo") -> None:
     if size[0] * size[1] > MAX_PIXELS:
-        raise UploadRefused(_too_many_pixels())
+        raise UploadRefused(_too_many_pixels(noun))
 
 
-def _too_many_pixels() -> str:
-    return f"The photo is too large: it must be at most {MAX_PIXELS // 1_000_000} megapixels"
+def _too_many_pixels(noun: str = "photo") -> str:
+    return f"The {noun} is too large: it must be at most {MAX_PIXELS // 1_000_000} megapixels"
+
+
+def _check_decoding_bytes(probe: Image.Image, data: bytes, edge: int, noun: str) -> None:
+    needed = _decoding_bytes(probe, data, edge)
+    if needed > MAX_DECODING_BYTES:
+        pixels = probe.width * probe.height
+        allowed = math.floor(pixels * MAX_DECODING_BYTES / needed / 100_000) / 10
+        raise UploadRefused(
+            f"The {noun} is too large to process: save it at {allowed:g} megapixels or fewer "
+            "and send it again"
+        )
+
+
+def _decoding_bytes(probe: Image.Image, data: bytes, edge: int) -> int:
+    """The memory that decoding the opened (not yet decoded) image takes, from its header."""
+    pixels = probe.width * probe.height
+    if probe.format == "JPEG":
+        # Decoded reduced, as _decode will ask; a progressive JPEG also keeps every DCT
+        # coefficient of the full image (2 bytes a sample) while its scans arrive.
+        reduced = _draft_scale(probe.size, _draft_size(probe.size, edge))
+        needed = math.ceil(probe.width / reduced) * math.ceil(probe.height / reduced) * 4
+        if probe.info.get("progressive") or probe.info.get("progression"):
+            needed += 2 * math.ceil(pixels * _jpeg_samples_per_pixel(probe))
+        return needed
+    if probe.format == "WEBP":
+        return pixels * _WEBP_PIXEL_BYTES
+    if probe.format == "PNG":
+        depth, colour = data[24], data[25]  # IHDR, always the first chunk
+        sample_bytes = math.ceil(depth * _PNG_CHANNELS.get(colour, 4) / 8)
+        return pixels * max(_PIXEL_BYTES, sample_bytes)
+    return pixels * _PIXEL_BYTES
+
+
+def _draft_scale(size: tuple[int, int], wanted: tuple[int, int]) -> int:
+    """The reduction (1, 2, 4 or 8) that Pillow's JPEG draft() picks for `wanted`."""
+    most = min(size[0] // wanted[0], size[1] // wanted[1])
+    return next(scale for scale in (8, 4, 2, 1) if most >= scale or scale == 1)
+
+
+def _jpeg_samples_per_pixel(probe: Image.Image) -> float:
+    # Each component's sampling factors, relative to the largest: 1.5 for the usual 4:2:0.
+    layers = getattr(probe, "layer", None) or [(0, 1, 1, 0)] * 3
+    most_h = max(layer[1] for layer in layers) or 1
+    most_v = max(layer[2] for layer in layers) or 1
+    return sum(layer[1] * layer[2] for layer in layers) / (most_h * most_v)
 
 
 def _draft_size(size: tuple[int, int], edge: int) -> tuple[int, int]:

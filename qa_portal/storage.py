@@ -1,4 +1,5 @@
-"""Private storage for uploads (a local folder or S3) and the checks every upload passes first."""
+"""Private storage for uploads (a local folder or S3): the checks every upload passes first,
+objects that follow their database transaction, and the sweep of what no record refers to."""
 
 from __future__ import annotations
 
@@ -10,14 +11,20 @@ import re
 import tempfile
 import unicodedata
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping
+from contextlib import suppress
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 from uuid import uuid4
 
 from flask import Flask, current_app
+from sqlalchemy import event
+from sqlalchemy.orm import Session, SessionTransaction
+
+from qa_portal.db import db
 
 log = logging.getLogger(__name__)
 
@@ -39,9 +46,21 @@ _EXTENSION = re.compile(r"(\.[A-Za-z0-9]{1,10})?")
 _LABELS = {PDF: "PDF", JPEG: "JPG", PNG: "PNG", HEIC: "HEIC", WEBP: "WebP", GIF: "GIF"}
 _HEIC_BRANDS = {b"heic", b"heix", b"mif1"}
 _S3_MISSING = {"NoSuchKey", "404", "NotFound"}
+_TEMPORARY = re.compile(r"\.upload-[A-Za-z0-9_]+\.tmp")
 
 UNREADABLE_PDF = "The selected file is not a readable PDF"
 PROTECTED_PDF = "The selected file is password protected"
+ACTIVE_PDF = (
+    "PDFs with attached files or scripts cannot be accepted: print or export the document "
+    "to a plain PDF and send that"
+)
+# What a PDF viewer would run or open: scripts, launching programs, attached (possibly
+# executable) files, embedded media. Looked for as keys and as names (/S /JavaScript).
+_ACTIVE_PDF_NAMES = frozenset(
+    {"/JavaScript", "/JS", "/Launch", "/EmbeddedFile", "/EmbeddedFiles", "/RichMedia", "/GoToE"}
+)
+# A PDF with more objects than this is refused rather than walked for ever.
+_MAX_PDF_OBJECTS = 200_000
 
 
 class StorageError(Exception):
@@ -115,6 +134,16 @@ class Stream:
         self.close()
 
 
+@dataclass(frozen=True)
+class StoredObject:
+    """An object found by listing the storage: its key (or, for an unfinished upload, its
+    path under the storage folder) and when it was last written."""
+
+    key: str
+    modified: datetime
+    unfinished: bool = False
+
+
 class Storage(ABC):
     """Objects stored by key; a missing key raises MissingObject, a bad key ValueError."""
 
@@ -141,6 +170,18 @@ class Storage(ABC):
         self, key: str, filename: str, content_type: str, expires: int = 300
     ) -> str | None:
         """A short-lived URL the browser can fetch directly, or None to stream through the app."""
+
+    @abstractmethod
+    def objects(self, folder: str) -> Iterator[StoredObject]:
+        """Every object whose key starts with `folder`/, in no particular order."""
+
+    def unfinished(self) -> Iterator[StoredObject]:
+        """Uploads that were never completed (a worker stopped while writing one)."""
+        return iter(())
+
+    def remove(self, found: StoredObject) -> None:
+        """Delete an object found by objects() or unfinished()."""
+        self.delete(found.key)
 
 
 class LocalStorage(Storage):
@@ -205,9 +246,47 @@ class LocalStorage(Storage):
         self._path(key)
         return None
 
+    def objects(self, folder: str) -> Iterator[StoredObject]:
+        base = self._path(folder)
+        if not base.is_dir():
+            return
+        for path in base.rglob("*"):
+            # Dot-files are the temporary files of writes in progress, never objects.
+            if path.name.startswith(".") or path.is_symlink() or not path.is_file():
+                continue
+            key = path.relative_to(self.root).as_posix()
+            with suppress(ValueError, FileNotFoundError):
+                yield StoredObject(validate_key(key), _modified(path))
+
+    def unfinished(self) -> Iterator[StoredObject]:
+        if not self.root.is_dir():
+            return
+        for path in self.root.rglob(".upload-*.tmp"):
+            if path.is_file() and not path.is_symlink():
+                with suppress(FileNotFoundError):
+                    yield StoredObject(
+                        path.relative_to(self.root).as_posix(), _modified(path), unfinished=True
+                    )
+
+    def remove(self, found: StoredObject) -> None:
+        if not found.unfinished:
+            self.delete(found.key)
+            return
+        path = self.root.joinpath(*found.key.split("/"))
+        if not _TEMPORARY.fullmatch(path.name) or not path.resolve().is_relative_to(self.root):
+            raise ValueError(f"not an unfinished upload: {found.key!r}")
+        path.unlink(missing_ok=True)
+
+
+def _modified(path: Path) -> datetime:
+    return datetime.fromtimestamp(path.stat().st_mtime, UTC)
+
 
 class S3Storage(Storage):
     """Private, encrypted objects in an S3 bucket (or any S3-compatible service)."""
+
+    # Keys per listing request: S3's own maximum.
+    page_size = 1000
 
     def __init__(
         self,
@@ -298,19 +377,23 @@ class S3Storage(Storage):
         }
         return self.client.generate_presigned_url("get_object", Params=params, ExpiresIn=expires)
 
+    def objects(self, folder: str) -> Iterator[StoredObject]:
+        from botocore.exceptions import BotoCoreError, ClientError
 
-@contextmanager
-def stored(storage: Storage, key: str, data: bytes, content_type: str) -> Iterator[str]:
-    """Put the object, and delete it again if the block raises, so no object is left orphaned."""
-    storage.put(key, data, content_type)
-    try:
-        yield key
-    except BaseException:
+        validate_key(folder)
+        skip = len(self.prefix) + 1 if self.prefix else 0
+        pages = self.client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket,
+            Prefix=f"{self._key(folder)}/",
+            PaginationConfig={"PageSize": self.page_size},
+        )
         try:
-            storage.delete(key)
-        except Exception:
-            log.exception("could not delete orphaned upload %r", key)
-        raise
+            for page in pages:
+                for entry in page.get("Contents", ()):
+                    with suppress(ValueError):
+                        yield StoredObject(validate_key(entry["Key"][skip:]), entry["LastModified"])
+        except (BotoCoreError, ClientError) as error:
+            raise StorageError(f"S3 listing failed under {folder!r}: {error}") from error
 
 
 def sniff(data: bytes) -> str | None:
@@ -359,12 +442,42 @@ def _check_pdf(data: bytes) -> None:
         if reader.is_encrypted and not reader.decrypt(""):
             raise UploadRefused(PROTECTED_PDF)
         pages = len(reader.pages)
+        active = _has_active_content(reader.trailer)
     except UploadRefused:
         raise
     except Exception as error:  # pypdf raises many kinds of error on damaged or hostile files
         raise UploadRefused(UNREADABLE_PDF) from error
     if pages < 1:
         raise UploadRefused(UNREADABLE_PDF)
+    if active:
+        raise UploadRefused(ACTIVE_PDF)
+
+
+def _has_active_content(trailer: Any) -> bool:
+    """Whether anything reachable from the trailer names a script, a launch action, an
+    attached file or embedded media. Streams are not decoded: only their dictionaries."""
+    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
+
+    seen: set[tuple[int, int]] = set()
+    pending: list[Any] = [trailer]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, IndirectObject):
+            if (item.idnum, item.generation) in seen:
+                continue
+            seen.add((item.idnum, item.generation))
+            if len(seen) > _MAX_PDF_OBJECTS:
+                raise UploadRefused(UNREADABLE_PDF)
+            pending.append(item.get_object())
+        elif isinstance(item, DictionaryObject):
+            if not _ACTIVE_PDF_NAMES.isdisjoint(item.keys()):
+                return True
+            pending.extend(item.values())
+        elif isinstance(item, ArrayObject):
+            pending.extend(item)
+        elif isinstance(item, NameObject) and item in _ACTIVE_PDF_NAMES:
+            return True
+    return False
 
 
 def _describe(allowed: set[str]) -> str:
@@ -413,3 +526,125 @@ def get_storage() -> Storage:
         return current_app.extensions["storage"]
     except KeyError:
         raise RuntimeError("storage.init_app(app) has not been called") from None
+
+
+# Objects follow the database transaction that refers to them. A new object is written before
+# the commit (so a committed row never points at nothing) and deleted if that transaction is
+# rolled back; an object being replaced is deleted only once the change is committed. What a
+# stopped worker leaves behind either way is found later by sweep().
+
+
+@dataclass
+class _Entry:
+    backend: Storage
+    key: str
+    transaction: SessionTransaction
+
+
+@dataclass
+class _Ledger:
+    new: list[_Entry] = field(default_factory=list)
+    old: list[_Entry] = field(default_factory=list)
+    committed: set[SessionTransaction] = field(default_factory=set)
+
+
+def put_pending(key: str, data: bytes, content_type: str) -> str:
+    """Store an object for the row about to refer to it: kept if the current database
+    transaction commits, deleted if it is rolled back."""
+    backend = get_storage()
+    # Noted first: a put that fails half-way is cleaned up with the rest.
+    _note(backend, key, new=True)
+    backend.put(key, data, content_type)
+    return key
+
+
+def delete_after_commit(key: str) -> None:
+    """Delete an object once the current database transaction, which stops referring to it,
+    has committed; keep it if the transaction is rolled back."""
+    _note(get_storage(), validate_key(key), new=False)
+
+
+def _note(backend: Storage, key: str, *, new: bool) -> None:
+    session = db.session()
+    root = session.get_transaction() or session.begin()
+    entry = _Entry(backend, key, session.get_nested_transaction() or root)
+    ledger = session.info.setdefault("storage_ledger", _Ledger())
+    (ledger.new if new else ledger.old).append(entry)
+
+
+def _within(entry: _Entry, transaction: SessionTransaction) -> bool:
+    """Whether the entry was noted in `transaction` or in a savepoint inside it."""
+    current: SessionTransaction | None = entry.transaction
+    while current is not None:
+        if current is transaction:
+            return True
+        current = current.parent
+    return False
+
+
+def _delete_quietly(entries: Iterable[_Entry], why: str) -> None:
+    for entry in entries:
+        try:
+            entry.backend.delete(entry.key)
+        except Exception:  # the request has its answer already; the sweep removes it later
+            log.exception("could not delete %s object %r", why, entry.key)
+
+
+@event.listens_for(Session, "after_commit")
+def _committed(session: Session) -> None:
+    ledger = session.info.get("storage_ledger")
+    if ledger is not None:
+        transaction = session.get_nested_transaction() or session.get_transaction()
+        ledger.committed.add(transaction)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _ended(session: Session, transaction: SessionTransaction) -> None:
+    ledger = session.info.get("storage_ledger")
+    if ledger is None:
+        return
+    if transaction in ledger.committed:
+        ledger.committed.discard(transaction)
+        if transaction.parent is None:  # committed for good: the replaced objects go
+            session.info.pop("storage_ledger")
+            _delete_quietly(ledger.old, "replaced")
+        return
+    # Rolled back, or closed without a commit: what it wrote goes, what it replaced stays.
+    ledger.new, gone = _split(ledger.new, transaction)
+    ledger.old, _ = _split(ledger.old, transaction)
+    _delete_quietly(gone, "rolled-back")
+    if transaction.parent is None:
+        session.info.pop("storage_ledger")
+
+
+def _split(
+    entries: list[_Entry], transaction: SessionTransaction
+) -> tuple[list[_Entry], list[_Entry]]:
+    """The entries noted outside `transaction`, and those noted in it."""
+    kept = [entry for entry in entries if not _within(entry, transaction)]
+    return kept, [entry for entry in entries if _within(entry, transaction)]
+
+
+def sweep(
+    backend: Storage,
+    referenced: Container[str],
+    *,
+    folders: Iterable[str],
+    older_than: timedelta,
+    dry_run: bool = False,
+) -> list[StoredObject]:
+    """Remove the objects under `folders` that no record refers to, and unfinished uploads,
+    last written more than `older_than` ago (younger ones may belong to a transaction still
+    under way). Returns what was removed, or with `dry_run` what would be."""
+    cutoff = datetime.now(UTC) - older_than
+    found = [
+        item
+        for folder in folders
+        for item in backend.objects(folder)
+        if item.modified < cutoff and item.key not in referenced
+    ]
+    found += [item for item in backend.unfinished() if item.modified < cutoff]
+    if not dry_run:
+        for item in found:
+            backend.remove(item)
+    return found

@@ -10,7 +10,7 @@ from pathlib import PurePath
 
 from sqlalchemy import delete, func, insert, or_, select
 
-from qa_portal import audit, links, outbox, storage
+from qa_portal import audit, images, links, outbox, storage
 from qa_portal.accounts.models import Role, User
 from qa_portal.db import db, utcnow
 from qa_portal.partnerships.models import Partnership
@@ -226,38 +226,48 @@ def add_item(
     ).first()
     if repeat is not None:
         return repeat
+    content_type, data = _document(upload, max_bytes)
+    key = storage.new_key(f"providers/{provider.id}/compliance", EXTENSIONS[content_type])
+    storage.put_pending(key, data, content_type)  # removed again if the transaction rolls back
+    item = ComplianceItem(
+        provider=provider,
+        kind=kind,
+        reference=evidence.reference.strip(),
+        issue_date=evidence.issue_date,
+        expiry_date=evidence.expiry_date,
+        cover_amount=evidence.cover_amount if kind.needs_cover_amount else None,
+        notes=evidence.notes.strip(),
+        document_key=key,
+        document_name=_safe_filename(upload.filename, EXTENSIONS[content_type]),
+        document_type=content_type,
+        document_size=len(data),
+        # Of the file as sent, so that sending it again is recognised as a repeat.
+        document_sha256=digest,
+        uploaded_by_id=actor.id,
+    )
+    db.session.add(item)
+    db.session.flush()
+    audit.record(
+        "compliance_uploaded",
+        actor=actor,
+        target=item,
+        summary=f"{provider.name}: {kind.name} uploaded",
+    )
+    if verify_now:
+        verify_item(actor, item, approve=True, note="Checked when uploaded")
+    return item
+
+
+def _document(upload: Upload, max_bytes: int) -> tuple[str, bytes]:
+    """The checked upload's type, and the bytes to store: a PDF as it came, an image (a photo
+    or scan of the document) decoded and re-encoded without its metadata, as a photo is."""
     try:
         content_type = storage.check_upload(upload.data, upload.filename, DOCUMENT_TYPES, max_bytes)
+        if content_type == "application/pdf":
+            return content_type, upload.data
+        return content_type, images.process_document_image(upload.data, content_type).data
     except storage.UploadRefused as exc:
         raise RegisterError(str(exc), "document") from exc
-    key = storage.new_key(f"providers/{provider.id}/compliance", EXTENSIONS[content_type])
-    with storage.stored(storage.get_storage(), key, upload.data, content_type):
-        item = ComplianceItem(
-            provider=provider,
-            kind=kind,
-            reference=evidence.reference.strip(),
-            issue_date=evidence.issue_date,
-            expiry_date=evidence.expiry_date,
-            cover_amount=evidence.cover_amount if kind.needs_cover_amount else None,
-            notes=evidence.notes.strip(),
-            document_key=key,
-            document_name=_safe_filename(upload.filename, EXTENSIONS[content_type]),
-            document_type=content_type,
-            document_size=len(upload.data),
-            document_sha256=digest,
-            uploaded_by_id=actor.id,
-        )
-        db.session.add(item)
-        db.session.flush()
-        audit.record(
-            "compliance_uploaded",
-            actor=actor,
-            target=item,
-            summary=f"{provider.name}: {kind.name} uploaded",
-        )
-        if verify_now:
-            verify_item(actor, item, approve=True, note="Checked when uploaded")
-    return item
 
 
 def _safe_filename(name: str, extension: str) -> str:

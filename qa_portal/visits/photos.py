@@ -41,29 +41,27 @@ def add_photo(
         processed = images.process_photo(data, max_bytes=max_bytes)
     except storage.UploadRefused as exc:
         raise AnswerRefused(str(exc), 422) from exc
-    backend = storage.get_storage()
     prefix = f"visits/{visit.id}/photos"
     image_key, thumb_key = storage.new_key(prefix, ".jpg"), storage.new_key(prefix, ".jpg")
-    with (
-        storage.stored(backend, image_key, processed.image, processed.content_type),
-        storage.stored(backend, thumb_key, processed.thumbnail, processed.content_type),
-    ):
-        photo = Photo(
-            client_id=client_id,
-            content_hash=digest,
-            visit_id=visit.id,
-            criterion_id=criterion_id,
-            caption=caption.strip()[:500],
-            image_key=image_key,
-            thumbnail_key=thumb_key,
-            width=processed.width,
-            height=processed.height,
-            size=len(processed.image),
-            author_id=actor.id,
-        )
-        db.session.add(photo)
-        db.session.flush()
-        audit.record("photo_added", actor=actor, target=photo, summary=f"Photo added to {visit}")
+    # Both files follow this transaction: removed again if it is rolled back.
+    storage.put_pending(image_key, processed.image, processed.content_type)
+    storage.put_pending(thumb_key, processed.thumbnail, processed.content_type)
+    photo = Photo(
+        client_id=client_id,
+        content_hash=digest,
+        visit_id=visit.id,
+        criterion_id=criterion_id,
+        caption=caption.strip()[:500],
+        image_key=image_key,
+        thumbnail_key=thumb_key,
+        width=processed.width,
+        height=processed.height,
+        size=len(processed.image),
+        author_id=actor.id,
+    )
+    db.session.add(photo)
+    db.session.flush()
+    audit.record("photo_added", actor=actor, target=photo, summary=f"Photo added to {visit}")
     return "stored", photo
 
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import event, select
+from sqlalchemy import select, update
 
 from qa_portal import audit, outbox, policy, storage
 from qa_portal.accounts.models import User
@@ -168,6 +168,7 @@ def amend(
 ) -> Amendment:
     """Change one answer of a signed-off visit: the old and new answer, who and why are kept,
     and the stored report is made again. The signed judgements stand as they were signed."""
+    _lock(visit)
     if visit.status not in (VisitStatus.SIGNED_OFF, VisitStatus.PUBLISHED):
         raise SignOffError(
             "The visit is not signed off yet: change the answer in the checklist", "criterion_id"
@@ -230,6 +231,20 @@ def amend(
     return amendment
 
 
+def _lock(visit: Visit) -> None:
+    """Lock the visit's row, then read everything afresh: of two amendments at once the second
+    waits here for the first, then sees its answer and replaces the report it made, whatever
+    the session had loaded before."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        # SQLite locks the whole database for the first write, not rows for a read.
+        db.session.execute(
+            update(Visit).where(Visit.id == visit.id).values(report_key=Visit.report_key)
+        )
+    else:
+        db.session.execute(select(Visit.id).where(Visit.id == visit.id).with_for_update()).one()
+    db.session.expire_all()
+
+
 def render_report(visit: Visit) -> bytes:
     # Imported here: WeasyPrint loads Pango when imported, and only reports need it.
     from qa_portal import pdf
@@ -265,21 +280,10 @@ def store_report(visit: Visit) -> None:
     """Render and store the report. The file it replaces is deleted only once the new key is
     committed; if the transaction is rolled back, the new file goes instead."""
     data = render_report(visit)
-    backend = storage.get_storage()
-    key = storage.new_key(f"visits/{visit.id}/reports", ".pdf")
-    backend.put(key, data, "application/pdf")
-    old, visit.report_key = visit.report_key, key
+    key = storage.put_pending(
+        storage.new_key(f"visits/{visit.id}/reports", ".pdf"), data, "application/pdf"
+    )
+    if visit.report_key:
+        storage.delete_after_commit(visit.report_key)
+    visit.report_key = key
     db.session.flush()
-    session = db.session()
-
-    def committed(_session) -> None:
-        event.remove(session, "after_soft_rollback", rolled_back)
-        if old:
-            backend.delete(old)
-
-    def rolled_back(_session, _previous) -> None:
-        event.remove(session, "after_commit", committed)
-        backend.delete(key)
-
-    event.listen(session, "after_commit", committed, once=True)
-    event.listen(session, "after_soft_rollback", rolled_back, once=True)

@@ -486,7 +486,7 @@ def add_photo(visit_id: int):
         return {"error": str(exc)}, exc.status
     except IntegrityError:
         # The same queued photo arrived twice at once: the other request stored it (and this
-        # one's files were removed with the failed insert).
+        # one's files go with the rolled-back transaction).
         db.session.rollback()
         photo = db.session.scalars(
             select(Photo).where(Photo.client_id == request.form.get("client_id", "").lower())

@@ -10,12 +10,13 @@ import struct
 import zlib
 
 import pytest
-from PIL import ExifTags, Image, ImageCms
+from PIL import ExifTags, Image, ImageCms, ImageDraw, ImageFile
 from pypdf import PdfWriter
 
 from qa_portal import images
 from qa_portal.images import ProcessedPhoto, has_metadata, process_photo
 from qa_portal.storage import UploadRefused
+from tests.images.samples import png_16bit_rgba
 
 MB = 1024 * 1024
 LIMIT = 20 * MB
@@ -384,3 +385,57 @@ def test_a_truncated_jpeg_is_refused_even_after_weasyprint_is_loaded(camera_jpeg
 def test_bytes_after_the_end_of_a_jpeg_do_not_make_it_unreadable(camera_jpeg):
     # Some phones append data after the image; the photo itself is whole.
     assert process_photo(camera_jpeg + bytes(10_000), max_bytes=len(camera_jpeg) * 2).width
+
+
+# Decoding bounded by bytes, not only pixels
+
+
+def test_a_16_bit_png_of_60_megapixels_is_refused_before_any_pixel_is_decoded(monkeypatch):
+    """Half a megabyte of file, 7,745 pixels square: under the pixel limit, but 480 MB of
+    16-bit samples to decode."""
+    data = png_16bit_rgba(7745)
+    assert len(data) < 600 * 1024
+
+    def decode(self):
+        raise AssertionError("the image was decoded")
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", decode)
+    assert refusal(data) == (
+        "The photo is too large to process: save it at 13.1 megapixels or fewer and send it again"
+    )
+
+
+def test_16_bit_samples_count_double():
+    assert refusal(png_16bit_rgba(3700)).startswith("The photo is too large to process")
+    eight_bit = Image.new("RGBA", (3700, 3700), (10, 120, 200, 255))
+    assert process_photo(encode(eight_bit, "PNG", compress_level=1), max_bytes=LIMIT).width == 1600
+
+
+def test_a_12_megapixel_png_screenshot_is_still_processed():
+    screenshot = Image.new("RGB", (4000, 3000), "white")
+    ImageDraw.Draw(screenshot).rectangle((100, 100, 3900, 140), fill=(0, 0, 0))
+    photo = process_photo(encode(screenshot, "PNG", compress_level=1), max_bytes=LIMIT)
+    assert (photo.width, photo.height) == (1600, 1200)
+
+
+def test_a_progressive_jpeg_counts_the_coefficients_it_keeps(monkeypatch):
+    # At 2000 x 1500, decoded whole: 12 MB of pixels; progressive, 4:4:4, 18 MB more.
+    monkeypatch.setattr(images, "MAX_DECODING_BYTES", 20_000_000)
+    picture = Image.new("RGB", (2000, 1500), "grey")
+    assert process_photo(encode(picture, subsampling=0), max_bytes=LIMIT).width == 1600
+    progressive = encode(picture, subsampling=0, progressive=True)
+    assert refusal(progressive).startswith("The photo is too large to process")
+
+
+def test_a_large_jpeg_is_decoded_reduced_within_the_budget(monkeypatch):
+    # 6400 x 4800 pixels decode at a quarter of each side: 7.7 MB, not 123 MB.
+    monkeypatch.setattr(images, "MAX_DECODING_BYTES", 10_000_000)
+    photo = process_photo(encode(Image.new("RGB", (6400, 4800), "grey")), max_bytes=LIMIT)
+    assert photo.width == 1600
+
+
+def test_a_webp_counts_every_copy_libwebp_and_pillow_make(monkeypatch):
+    monkeypatch.setattr(images, "MAX_DECODING_BYTES", 30_000_000)
+    picture = Image.new("RGB", (1600, 1200), "grey")
+    assert process_photo(encode(picture), max_bytes=LIMIT).width == 1600
+    assert refusal(encode(picture, "WEBP")).startswith("The photo is too large to process")

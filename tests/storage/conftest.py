@@ -22,10 +22,18 @@ ACCESS_KEY = "test-access-key"
 SECRET_KEY = "test-secret-key"
 
 
+# Other test folders import these fixtures to run their tests on S3 too; each import is a
+# fixture of its own to pytest, so the server and the bucket are made once per run here.
+_SHARED: dict[str, object] = {}
+
+
 @pytest.fixture(scope="session")
 def moto_url():
     """The base URL of a moto S3 server on the loopback address, isolated from any AWS settings
     or proxies in the environment."""
+    if "url" in _SHARED:
+        yield _SHARED["url"]
+        return
     with pytest.MonkeyPatch.context() as mp:
         for name in (
             "AWS_PROFILE",
@@ -42,20 +50,26 @@ def moto_url():
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         server.start()
         host, port = server.get_host_and_port()
+        _SHARED["url"] = f"http://{host}:{port}"
         try:
-            yield f"http://{host}:{port}"
+            yield _SHARED["url"]
         finally:
+            _SHARED.clear()
             server.stop()
 
 
 @pytest.fixture(scope="session")
 def s3_client(moto_url):
     """A plain boto3 client on the moto server, for looking behind the backend's back."""
-    client = boto3.session.Session(
-        aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY, region_name=REGION
-    ).client("s3", endpoint_url=moto_url)
-    client.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
-    return client
+    if "client" not in _SHARED:
+        client = boto3.session.Session(
+            aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY, region_name=REGION
+        ).client("s3", endpoint_url=moto_url)
+        client.create_bucket(
+            Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION}
+        )
+        _SHARED["client"] = client
+    return _SHARED["client"]
 
 
 @pytest.fixture(scope="session")

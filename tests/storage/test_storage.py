@@ -13,8 +13,11 @@ import urllib.request
 import pytest
 from flask import Flask
 from pypdf import PdfWriter
+from pypdf.actions import JavaScript
+from pypdf.generic import DictionaryObject, NameObject, TextStringObject
 
 from qa_portal import config, storage
+from qa_portal.db import db
 from qa_portal.storage import (
     CHUNK_SIZE,
     DOCUMENT_TYPES,
@@ -25,9 +28,10 @@ from qa_portal.storage import (
     StorageError,
     UploadRefused,
     check_upload,
+    delete_after_commit,
     new_key,
+    put_pending,
     sniff,
-    stored,
 )
 from tests.storage.conftest import ACCESS_KEY, BUCKET, REGION, SECRET_KEY
 
@@ -50,10 +54,6 @@ BAD_KEYS = [
 
 # No proxy, whatever the environment says: these requests go to the moto server on 127.0.0.1.
 http = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
-class Boom(Exception):
-    pass
 
 
 # Behaviour shared by both backends
@@ -138,30 +138,80 @@ def test_new_key_refuses_bad_prefixes_and_extensions(prefix, extension):
         new_key(prefix, extension)
 
 
-def test_stored_deletes_the_object_when_the_block_raises(backend):
-    key = new_key("providers/3/compliance", ".pdf")
-    with pytest.raises(Boom), stored(backend, key, b"data", "application/pdf"):
-        assert backend.exists(key)
-        raise Boom
-    assert not backend.exists(key)
+# Objects that follow their database transaction
 
 
-def test_stored_keeps_the_object_when_the_block_succeeds(backend):
-    key = new_key("providers/3/compliance", ".pdf")
-    with stored(backend, key, b"data", "application/pdf") as stored_key:
-        assert stored_key == key
-    assert backend.get(key) == b"data"
+@pytest.fixture
+def ledger(app, backend, monkeypatch):
+    """The app's storage is `backend`; the test's session is in a transaction of its own."""
+    monkeypatch.setitem(app.extensions, "storage", backend)
+    return backend
 
 
-def test_stored_raises_the_original_error_even_if_the_clean_up_fails(backend, monkeypatch):
-    key = new_key("providers/3/compliance", ".pdf")
+def test_a_pending_object_stays_when_its_transaction_commits(ledger):
+    key = put_pending(new_key("visits/1/photos", ".jpg"), b"data", "image/jpeg")
+    assert ledger.get(key) == b"data", "written before the commit"
+    db.session.commit()
+    assert ledger.get(key) == b"data"
+    db.session.rollback()  # a later rollback no longer concerns it
+    assert ledger.exists(key)
+
+
+def test_a_pending_object_goes_when_its_transaction_rolls_back(ledger):
+    key = put_pending(new_key("visits/1/photos", ".jpg"), b"data", "image/jpeg")
+    db.session.rollback()
+    assert not ledger.exists(key)
+
+
+def test_a_pending_object_goes_when_the_session_ends_without_a_commit(ledger):
+    key = put_pending(new_key("visits/1/photos", ".jpg"), b"data", "image/jpeg")
+    db.session.close()  # as at the end of a request that failed with an error
+    assert not ledger.exists(key)
+
+
+def test_a_replaced_object_goes_only_once_the_change_commits(ledger):
+    key = new_key("visits/1/reports", ".pdf")
+    ledger.put(key, b"old report", "application/pdf")
+    delete_after_commit(key)
+    db.session.rollback()
+    assert ledger.exists(key), "the change was rolled back: the old object is still in use"
+    delete_after_commit(key)
+    assert ledger.exists(key)
+    db.session.commit()
+    assert not ledger.exists(key)
+
+
+def test_a_savepoint_rolled_back_takes_only_its_own_objects(ledger):
+    outer = put_pending(new_key("visits/1/photos", ".jpg"), b"outer", "image/jpeg")
+    replaced = new_key("visits/1/reports", ".pdf")
+    ledger.put(replaced, b"old report", "application/pdf")
+    savepoint = db.session.begin_nested()
+    inner = put_pending(new_key("visits/1/photos", ".jpg"), b"inner", "image/jpeg")
+    delete_after_commit(replaced)
+    savepoint.rollback()
+    assert not ledger.exists(inner)
+    db.session.commit()
+    assert ledger.exists(outer) and ledger.exists(replaced)
+
+
+def test_a_released_savepoint_follows_the_transaction_around_it(ledger):
+    savepoint = db.session.begin_nested()
+    key = put_pending(new_key("visits/1/photos", ".jpg"), b"data", "image/jpeg")
+    savepoint.commit()
+    assert ledger.exists(key)
+    db.session.rollback()
+    assert not ledger.exists(key)
+
+
+def test_a_failed_clean_up_is_logged_and_does_not_fail_the_request(ledger, monkeypatch, caplog):
+    key = put_pending(new_key("visits/1/photos", ".jpg"), b"data", "image/jpeg")
 
     def broken_delete(key):
         raise StorageError("storage unavailable")
 
-    with pytest.raises(Boom), stored(backend, key, b"data", "application/pdf"):
-        monkeypatch.setattr(backend, "delete", broken_delete)
-        raise Boom
+    monkeypatch.setattr(ledger, "delete", broken_delete)
+    db.session.rollback()
+    assert f"could not delete rolled-back object {key!r}" in caplog.text
 
 
 # Local backend
@@ -308,11 +358,9 @@ def test_s3_storage_from_configuration(tmp_path, monkeypatch, moto_url, s3_clien
         backend = storage.get_storage()
     assert isinstance(backend, S3Storage)
     key = new_key("providers/1/compliance", ".pdf")
-    with stored(backend, key, b"data", "application/pdf"):
-        assert (
-            s3_client.get_object(Bucket=BUCKET, Key=f"configured/{key}")["Body"].read() == b"data"
-        )
-        backend.delete(key)
+    backend.put(key, b"data", "application/pdf")
+    assert s3_client.get_object(Bucket=BUCKET, Key=f"configured/{key}")["Body"].read() == b"data"
+    backend.delete(key)
 
 
 @pytest.mark.parametrize(
@@ -423,3 +471,41 @@ def test_a_password_protected_pdf_is_refused():
     buffer = io.BytesIO()
     writer.write(buffer)
     assert refusal(buffer.getvalue(), "policy.pdf") == "The selected file is password protected"
+
+
+def pdf_with(action) -> bytes:
+    writer = PdfWriter()
+    writer.add_blank_page(72, 72)
+    action(writer)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def launch_on_open(writer: PdfWriter) -> None:
+    writer._root_object[NameObject("/OpenAction")] = DictionaryObject(
+        {NameObject("/S"): NameObject("/Launch"), NameObject("/F"): TextStringObject("run.exe")}
+    )
+
+
+@pytest.mark.parametrize(
+    "action",
+    [
+        lambda writer: writer.add_open_action(JavaScript("app.alert('hello')")),
+        lambda writer: writer.add_attachment("setup.exe", b"MZ\x90\x00" + bytes(200)),
+        launch_on_open,
+    ],
+    ids=["javascript", "attached-program", "launch"],
+)
+def test_a_pdf_with_a_script_or_an_attached_file_is_refused(action):
+    assert refusal(pdf_with(action), "certificate.pdf") == (
+        "PDFs with attached files or scripts cannot be accepted: print or export the document "
+        "to a plain PDF and send that"
+    )
+
+
+def test_a_pdf_hiding_its_script_behind_an_escaped_name_is_refused():
+    data = pdf_with(lambda writer: writer.add_open_action(JavaScript("app.alert(1)")))
+    hidden = data.replace(b"/JavaScript", b"/J#61vaScript").replace(b"/JS", b"/J#53")
+    assert b"/JavaScript" not in hidden
+    assert refusal(hidden, "certificate.pdf").startswith("PDFs with attached files or scripts")

@@ -8,11 +8,20 @@ import uuid
 import pytest
 from PIL import Image
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from qa_portal import images, storage
 from qa_portal.db import db
+from qa_portal.storage import LocalStorage
 from qa_portal.visits.models import Photo, VisitStatus
 from tests import factories
+from tests.storage.conftest import (  # noqa: F401 (fixtures: each test on local and S3 storage)
+    local_storage,
+    moto_url,
+    s3_client,
+    s3_storage,
+    shared_s3_storage,
+)
 
 
 def photo_with_gps(width=3000, height=2000) -> bytes:
@@ -111,3 +120,65 @@ def test_photos_are_only_shown_to_those_who_see_the_visit(scene, login):
     assert outsider.get(url).status_code == 404
     provider = login(factories.user("provider", provider=visit.provider))
     assert provider.get(url).status_code == 404  # not published yet
+
+
+@pytest.fixture(params=["local", "s3"])
+def on_storage(app, monkeypatch, request):
+    """The portal on local or S3 storage; returns a function listing every stored key."""
+    backend = request.getfixturevalue(f"{request.param}_storage")
+    monkeypatch.setitem(app.extensions, "storage", backend)
+
+    def keys() -> list[str]:
+        if isinstance(backend, LocalStorage):
+            return [p.name for p in backend.root.rglob("*") if p.is_file()]
+        s3 = request.getfixturevalue("s3_client")
+        listing = s3.list_objects_v2(Bucket=backend.bucket, Prefix=f"{backend.prefix}/")
+        return [entry["Key"] for entry in listing.get("Contents", [])]
+
+    return keys
+
+
+def test_a_refused_checklist_page_leaves_none_of_its_photos_in_storage(scene, on_storage):
+    """Without JavaScript: a good photo on one criterion, a rating off the scale on another.
+    The page is refused and rolled back, and so are the photo and its thumbnail."""
+    visit, _, client = scene
+    area = visit.framework.areas[1]
+    pictured, misrated = area.criteria[0], area.criteria[1]
+    response = client.post(
+        f"/visits/{visit.id}/checklist/2",
+        data={
+            "csrf_token": "",
+            f"photo-{pictured.id}": (io.BytesIO(photo_with_gps(800, 600)), "IMG_0002.jpg"),
+            f"photo-client-{pictured.id}": str(uuid.uuid4()),
+            f"client-{misrated.id}": str(uuid.uuid4()),
+            f"rating-{misrated.id}": "purple",
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 200
+    assert "not on this criterion" in response.data.decode()
+    assert db.session.scalar(select(func.count()).select_from(Photo)) == 0
+    assert on_storage() == []
+
+
+def test_a_photo_whose_commit_fails_leaves_nothing_in_storage(scene, on_storage, monkeypatch):
+    visit, criterion, client = scene
+
+    def commit_fails(session):
+        raise ConnectionError("the database went away")
+
+    monkeypatch.setattr(Session, "commit", commit_fails)
+    with pytest.raises(ConnectionError):
+        post_photo(client, visit, criterion, photo_with_gps(800, 600))
+    monkeypatch.undo()
+    assert db.session.scalar(select(func.count()).select_from(Photo)) == 0
+    assert on_storage() == []
+
+
+def test_a_stored_photo_stays_in_storage(scene, on_storage):
+    visit, criterion, client = scene
+    assert post_photo(client, visit, criterion, photo_with_gps(800, 600)).status_code == 200
+    photo = db.session.scalars(select(Photo)).one()
+    assert len(on_storage()) == 2
+    assert storage.get_storage().exists(photo.image_key)
+    assert storage.get_storage().exists(photo.thumbnail_key)
