@@ -17,7 +17,7 @@ from qa_portal.inputs import bounded_int, clean_text
 from qa_portal.rules import RuleBroken
 from qa_portal.visits.models import Answer, AnswerRevision, Observation, Visit, VisitStatus
 
-CLIENT_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+CLIENT_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 class AnswerRefused(Exception):

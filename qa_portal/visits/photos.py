@@ -27,7 +27,7 @@ def add_photo(
     if not visit.is_open:
         raise AnswerRefused("This visit has been signed off: photos can no longer be added", 409)
     client_id = (client_id or "").lower()
-    if not CLIENT_ID.match(client_id):
+    if not CLIENT_ID.fullmatch(client_id):
         raise AnswerRefused("The photo needs a client id (a UUID)", 400)
     digest = hashlib.sha256(data).hexdigest()
     existing = db.session.scalars(select(Photo).where(Photo.client_id == client_id)).first()

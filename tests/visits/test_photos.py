@@ -182,3 +182,11 @@ def test_a_stored_photo_stays_in_storage(scene, on_storage):
     assert len(on_storage()) == 2
     assert storage.get_storage().exists(photo.image_key)
     assert storage.get_storage().exists(photo.thumbnail_key)
+
+
+def test_a_photo_client_id_with_a_trailing_newline_is_refused(scene):
+    visit, criterion, client = scene
+    response = post_photo(client, visit, criterion, photo_with_gps(), client_id=f"{uuid.uuid4()}\n")
+    assert response.status_code == 400
+    assert "client id" in response.json["error"]
+    assert db.session.scalars(select(Photo)).first() is None
