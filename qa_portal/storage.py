@@ -19,6 +19,8 @@ from uuid import uuid4
 
 from flask import Flask, current_app
 
+from qa_portal.rules import RuleBroken
+
 log = logging.getLogger(__name__)
 
 PDF = "application/pdf"
@@ -52,7 +54,7 @@ class MissingObject(StorageError, KeyError):
     """No object is stored under the key."""
 
 
-class UploadRefused(ValueError):
+class UploadRefused(RuleBroken, ValueError):
     """An upload failed a check; the message is fit to show the person who uploaded it."""
 
     def __init__(self, message: str) -> None:
