@@ -14,7 +14,7 @@ run: $(VENV)/.installed-run
 	@echo ""
 	@echo "AP QA Portal is starting on http://127.0.0.1:$(PORT)  (Ctrl+C stops it)"
 	@echo ""
-	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --threads 4 --access-logfile - wsgi:app
+	$(BIN)/gunicorn --config gunicorn.conf.py --bind 127.0.0.1:$(PORT) --workers 2 --threads 4 --access-logfile - wsgi:app
 
 test: $(VENV)/.installed-dev system-packages lint
 	scripts/run-tests.sh
