@@ -89,7 +89,9 @@ def test_sign_off_with_a_judgement_that_is_not_one_says_so(lead_visit, bad):
     field = "overall" if bad == "overall" else f"area-{visit.framework.areas[0].id}"
     response = client.post(f"/visits/{visit.id}/summary", data=_judged(visit, **{field: "purple"}))
     assert response.status_code == 400
-    assert "Choose green, amber or red" in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert "Choose green, amber or red" in page
+    assert f'id="{field}-error"' in page  # next to the field
     assert db.session.get(type(visit), visit.id).status is VisitStatus.SCHEDULED
 
 
@@ -100,7 +102,9 @@ def test_sign_off_text_is_bounded_and_storable(lead_visit, field):
     for bad, message in (("x" * 100_000, "5,000 characters or fewer"), ("a\x00b", "control")):
         response = client.post(f"/visits/{visit.id}/summary", data=_judged(visit, **{name: bad}))
         assert response.status_code == 400
-        assert message in response.get_data(as_text=True)
+        page = response.get_data(as_text=True)
+        assert message in page
+        assert f'id="{name}-error"' in page
     db.session.expire_all()
     assert db.session.get(type(visit), visit.id).status is VisitStatus.SCHEDULED
 

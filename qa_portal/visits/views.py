@@ -516,11 +516,12 @@ def photo(visit_id: int, photo_id: int, size: str):
     return response
 
 
-def _summary_page(visit: Visit, action_form, status: int = 200):
+def _summary_page(visit: Visit, action_form, status: int = 200, errors: dict | None = None):
     proposed = signoff.proposals(visit)
     return render_template(
         "visits/summary.html",
         visit=visit,
+        errors=errors or {},
         proposed=proposed,
         action_form=action_form,
         overall=signoff.overall_proposal(list(proposed.values())),
@@ -558,7 +559,7 @@ def summary(visit_id: int):
     except rules.RuleBroken as exc:
         db.session.rollback()
         flash(str(exc), "error")
-        return _summary_page(visit, ActionForm(), 400)
+        return _summary_page(visit, ActionForm(), 400, errors={exc.field: str(exc)})
     db.session.commit()
     flash("Visit signed off. The report is ready.", "success")
     return redirect(url_for("visits.detail", visit_id=visit.id))
