@@ -64,6 +64,8 @@ def serve(target: str, env: dict) -> tuple[subprocess.Popen, str]:
     process = subprocess.Popen(
         [
             str(ROOT / ".venv/bin/gunicorn"),
+            "--config",
+            str(ROOT / "gunicorn.conf.py"),
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",

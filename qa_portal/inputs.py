@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 
 from qa_portal.rules import RuleBroken
 
@@ -75,3 +76,18 @@ def page_number(raw: str | None) -> int:
     if raw is None or raw == "":
         return 1
     return bounded_int(raw, field="page", label="The page number", low=1, high=MAX_PAGE)
+
+
+def query_id(raw: str | None) -> int | None:
+    """An id from a query string (`?kind=3`), or None when it is absent or not an id at all:
+    such a value only preselects a choice, so a bad one is ignored."""
+    try:
+        return bounded_int(raw, field="id") if raw else None
+    except RuleBroken:
+        return None
+
+
+def name_key(name: str) -> str:
+    """A name as compared for uniqueness: Unicode-normalised, case-folded (É and é alike, which
+    SQLite's lower() and NOCASE do not do), inner spaces collapsed."""
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())

@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import request
+from flask import abort, request
 from sqlalchemy import Select, func, select
 
+from qa_portal import inputs
 from qa_portal.db import db
+from qa_portal.rules import RuleBroken
 
 
 @dataclass
@@ -33,9 +35,9 @@ class Page:
 
 def paginate(stmt: Select, per_page: int = 50) -> Page:
     try:
-        number = max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        number = 1
+        number = inputs.page_number(request.args.get("page"))
+    except RuleBroken:
+        abort(404)  # not a page of any list
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     items = db.session.scalars(stmt.limit(per_page).offset((number - 1) * per_page)).all()
     return Page(items=list(items), number=number, per_page=per_page, total=total or 0)

@@ -25,6 +25,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
 from qa_portal.db import db
+from qa_portal.rules import RuleBroken
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +72,7 @@ class MissingObject(StorageError, KeyError):
     """No object is stored under the key."""
 
 
-class UploadRefused(ValueError):
+class UploadRefused(RuleBroken, ValueError):
     """An upload failed a check; the message is fit to show the person who uploaded it."""
 
     def __init__(self, message: str) -> None:

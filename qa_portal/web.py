@@ -114,6 +114,13 @@ def _security_headers(response):
     # beyond the script's own folder only when the script's response says so.
     if request.endpoint == "static" and (request.view_args or {}).get("filename") == "js/sw.js":
         headers["Service-Worker-Allowed"] = url_for("visits.index") + "/"
+    # Signing out leaves no page of the session in the browser's HTTP cache. Not "storage": it
+    # would delete checklist answers and photos still waiting on the phone, which the sign-out
+    # warning promises to keep (static/js/portal.js clears the offline pages itself). Not
+    # "cookies": the session has ended on the server, and the new cookie this response sets
+    # carries the "You have signed out" message.
+    if request.endpoint == "accounts.sign_out" and request.method == "POST":
+        headers["Clear-Site-Data"] = '"cache"'
     # Pages may hold personal data: never keep them in a shared or browser cache. (The
     # service worker keeps its own copy of the checklist pages, in Cache Storage.)
     if request.endpoint != "static" and not headers.get("Cache-Control"):

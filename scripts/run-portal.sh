@@ -12,4 +12,4 @@ worker=$!
 trap 'kill "$worker" 2>/dev/null || true; wait "$worker" 2>/dev/null || true' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-"$bin/gunicorn" --bind "127.0.0.1:$port" --workers 2 --threads 4 --access-logfile - wsgi:app
+"$bin/gunicorn" --config gunicorn.conf.py --bind "127.0.0.1:$port" --workers 2 --threads 4 --access-logfile - wsgi:app

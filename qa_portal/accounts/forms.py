@@ -1,6 +1,5 @@
 """Forms for signing in, setting and changing passwords, and two-step verification."""
 
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxInput,
     GovPasswordInput,
@@ -10,7 +9,8 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import BooleanField, EmailField, PasswordField, StringField, SubmitField
 from wtforms.validators import Email, EqualTo, InputRequired, Length, ValidationError
 
-from qa_portal.accounts.services import password_problem
+from qa_portal.accounts.services import PASSWORD_MAX_LENGTH, password_problem
+from qa_portal.forms_base import PortalForm
 
 
 def strip(value):
@@ -27,7 +27,7 @@ EMAIL_VALIDATORS = [
 ]
 
 
-class SignInForm(FlaskForm):
+class SignInForm(PortalForm):
     email = EmailField(
         "Email address", widget=GovTextInput(), validators=EMAIL_VALIDATORS, filters=[strip]
     )
@@ -53,7 +53,7 @@ class NewPasswordMixin:
             raise ValidationError(problem)
 
 
-class SetPasswordForm(NewPasswordMixin, FlaskForm):
+class SetPasswordForm(NewPasswordMixin, PortalForm):
     password = PasswordField(
         "New password",
         widget=GovPasswordInput(),
@@ -65,6 +65,7 @@ class SetPasswordForm(NewPasswordMixin, FlaskForm):
         widget=GovPasswordInput(),
         validators=[
             InputRequired(message="Confirm your new password"),
+            Length(max=PASSWORD_MAX_LENGTH),
             EqualTo("password", message="The passwords do not match"),
         ],
     )
@@ -75,19 +76,22 @@ class ChangePasswordForm(SetPasswordForm):
     current = PasswordField(
         "Current password",
         widget=GovPasswordInput(),
-        validators=[InputRequired(message="Enter your current password")],
+        validators=[
+            InputRequired(message="Enter your current password"),
+            Length(max=PASSWORD_MAX_LENGTH),
+        ],
     )
     submit = SubmitField("Change password", widget=GovSubmitInput())
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(PortalForm):
     email = EmailField(
         "Email address", widget=GovTextInput(), validators=EMAIL_VALIDATORS, filters=[strip]
     )
     submit = SubmitField("Send me a reset link", widget=GovSubmitInput())
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(PortalForm):
     """A bare POST form: a button with the CSRF token."""
 
     submit = SubmitField("Confirm", widget=GovSubmitInput())
@@ -99,7 +103,7 @@ CODE_VALIDATORS = [
 ]
 
 
-class SignInCodeForm(FlaskForm):
+class SignInCodeForm(PortalForm):
     code = StringField(
         "Code",
         widget=GovTextInput(),
@@ -110,7 +114,7 @@ class SignInCodeForm(FlaskForm):
     submit = SubmitField("Continue", widget=GovSubmitInput())
 
 
-class TwoStepSetupForm(FlaskForm):
+class TwoStepSetupForm(PortalForm):
     code = StringField(
         "Code from the app",
         widget=GovTextInput(),
@@ -120,7 +124,7 @@ class TwoStepSetupForm(FlaskForm):
     submit = SubmitField("Turn on two-step verification", widget=GovSubmitInput())
 
 
-class TwoStepOffForm(FlaskForm):
+class TwoStepOffForm(PortalForm):
     password = PasswordField(
         "Password",
         widget=GovPasswordInput(),
@@ -135,7 +139,7 @@ class TwoStepOffForm(FlaskForm):
     submit = SubmitField("Turn off two-step verification", widget=GovSubmitInput())
 
 
-class RecoveryCodesForm(FlaskForm):
+class RecoveryCodesForm(PortalForm):
     password = PasswordField(
         "Password",
         widget=GovPasswordInput(),

@@ -26,6 +26,7 @@ from qa_portal.accounts.models import (
     UserSession,
 )
 from qa_portal.db import db, utcnow
+from qa_portal.rules import RuleBroken
 
 PASSWORD_MIN_LENGTH = 10
 PASSWORD_MAX_LENGTH = 128
@@ -43,7 +44,7 @@ def dummy_hash() -> str:
 LinkBuilder = Callable[[str], str]
 
 
-class AccountError(Exception):
+class AccountError(RuleBroken):
     """A rule was broken; the message is shown to the person."""
 
 

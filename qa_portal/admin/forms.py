@@ -1,6 +1,5 @@
 """Forms for managing users and filtering the audit log."""
 
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxInput,
     GovSelect,
@@ -10,14 +9,16 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import BooleanField, DateField, EmailField, SelectField, StringField, SubmitField
 from wtforms.validators import Email, InputRequired, Length, Optional
 
+from qa_portal.accounts.forms import strip
 from qa_portal.accounts.models import Role
+from qa_portal.forms_base import PortalForm
 
 
 def _optional_int(value):
     return int(value) if value not in (None, "", "None") else None
 
 
-class UserForm(FlaskForm):
+class UserForm(PortalForm):
     name = StringField(
         "Full name",
         widget=GovTextInput(),
@@ -65,7 +66,7 @@ class UserForm(FlaskForm):
     submit = SubmitField("Save user", widget=GovSubmitInput())
 
 
-class UserFilterForm(FlaskForm):
+class UserFilterForm(PortalForm):
     class Meta:
         csrf = False  # a GET search form
 
@@ -76,6 +77,7 @@ class UserFilterForm(FlaskForm):
         "Role",
         widget=GovSelect(),
         choices=[("", "Any role")] + [(r.value, r.label) for r in Role],
+        filters=[strip],
         validators=[Optional()],
     )
     status = SelectField(
@@ -87,20 +89,23 @@ class UserFilterForm(FlaskForm):
             ("invited", "Invited, no password yet"),
             ("disabled", "Disabled"),
         ],
+        filters=[strip],
         validators=[Optional()],
     )
     submit = SubmitField("Filter", widget=GovSubmitInput())
 
 
-class AuditFilterForm(FlaskForm):
+class AuditFilterForm(PortalForm):
     class Meta:
         csrf = False  # a GET search form
 
     actor = StringField(
         "Who (email contains)", widget=GovTextInput(), validators=[Optional(), Length(max=100)]
     )
-    action = SelectField("Action", widget=GovSelect(), validators=[Optional()])
-    target_type = SelectField("Record type", widget=GovSelect(), validators=[Optional()])
+    action = SelectField("Action", widget=GovSelect(), filters=[strip], validators=[Optional()])
+    target_type = SelectField(
+        "Record type", widget=GovSelect(), filters=[strip], validators=[Optional()]
+    )
     date_from = DateField(
         "From date",
         widget=GovTextInput(),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -238,7 +238,7 @@ def audit_log():
             stmt = stmt.where(AuditEvent.target_type == form.target_type.data)
         if form.date_from.data:
             stmt = stmt.where(AuditEvent.created_at >= _day_start(form.date_from.data))
-        if form.date_to.data:
+        if form.date_to.data and form.date_to.data < date.max:  # the last day has no next
             stmt = stmt.where(
                 AuditEvent.created_at < _day_start(form.date_to.data) + timedelta(days=1)
             )

@@ -1,6 +1,5 @@
 """Forms for editing a draft framework."""
 
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxInput,
     GovRadioInput,
@@ -12,6 +11,7 @@ from wtforms import BooleanField, RadioField, StringField, SubmitField, TextArea
 from wtforms.validators import InputRequired, Length, Optional
 
 from qa_portal.accounts.forms import strip
+from qa_portal.forms_base import PortalForm
 
 
 def _area(label, required=None, description=None):
@@ -25,7 +25,7 @@ def _area(label, required=None, description=None):
     )
 
 
-class CriterionForm(FlaskForm):
+class CriterionForm(PortalForm):
     kind = RadioField(
         "How it is judged",
         widget=GovRadioInput(),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from qa_portal import policy
+from qa_portal import policy, rules
 from qa_portal.accounts.forms import ConfirmForm
 from qa_portal.accounts.models import Role
 from qa_portal.db import db
@@ -34,14 +34,7 @@ def _fields(form: CriterionForm) -> dict:
 
 
 def _saved(form, action) -> bool:
-    try:
-        action()
-    except services.FrameworkError as exc:
-        db.session.rollback()
-        getattr(form, exc.field, form.prompt).errors = [str(exc)]
-        return False
-    db.session.commit()
-    return True
+    return rules.apply(form, action) is not rules.FAILED
 
 
 @bp.route("")

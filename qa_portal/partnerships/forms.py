@@ -1,12 +1,13 @@
 """Forms for editing partnerships and schools."""
 
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovSubmitInput, GovTextInput
 from wtforms import SelectField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length
 
+from qa_portal.forms_base import PortalForm
 
-class PartnershipForm(FlaskForm):
+
+class PartnershipForm(PortalForm):
     name = StringField(
         "Name",
         widget=GovTextInput(),
@@ -23,7 +24,7 @@ class PartnershipForm(FlaskForm):
     submit = SubmitField("Save changes", widget=GovSubmitInput())
 
 
-class SchoolForm(FlaskForm):
+class SchoolForm(PortalForm):
     name = StringField(
         "School name",
         widget=GovTextInput(),

@@ -5,21 +5,23 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from qa_portal import audit
 from qa_portal.db import db
+from qa_portal.inputs import name_key
 from qa_portal.partnerships.models import Partnership, School
+from qa_portal.rules import RuleBroken
 
 REFERENCE_CSV = Path(__file__).resolve().parent.parent / "data" / "partnership_schools.csv"
 
 
-class PartnershipError(Exception):
+class PartnershipError(RuleBroken):
     """A rule was broken; the message is shown next to the field."""
 
 
 def school_name_taken(name: str, exclude_id: int | None = None) -> bool:
-    stmt = select(School.id).where(func.lower(School.name) == name.strip().lower())
+    stmt = select(School.id).where(School.name_key == name_key(name))
     if exclude_id is not None:
         stmt = stmt.where(School.id != exclude_id)
     return db.session.scalar(stmt) is not None
@@ -40,7 +42,7 @@ def update_partnership(actor, partnership: Partnership, *, name: str, area: str)
 
 def create_school(actor, *, name: str, partnership: Partnership) -> School:
     if school_name_taken(name):
-        raise PartnershipError("A school with this name already exists")
+        raise PartnershipError("A school with this name already exists", "name")
     school = School(name=name.strip(), partnership=partnership)
     db.session.add(school)
     db.session.flush()
@@ -55,7 +57,7 @@ def create_school(actor, *, name: str, partnership: Partnership) -> School:
 
 def update_school(actor, school: School, *, name: str, partnership: Partnership) -> dict:
     if school_name_taken(name, exclude_id=school.id):
-        raise PartnershipError("A school with this name already exists")
+        raise PartnershipError("A school with this name already exists", "name")
     diff = audit.changes(school, {"name": name.strip(), "partnership_id": partnership.id})
     if diff:
         db.session.flush()
@@ -75,7 +77,7 @@ def load_reference(path: Path = REFERENCE_CSV) -> tuple[int, int]:
     with path.open(newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     by_code = {p.code: p for p in db.session.scalars(select(Partnership))}
-    schools = {s.name.lower(): s for s in db.session.scalars(select(School))}
+    schools = {s.name_key: s for s in db.session.scalars(select(School))}
     for row in rows:
         code = row["partnership_code"].strip()
         partnership = by_code.get(code)
@@ -87,10 +89,10 @@ def load_reference(path: Path = REFERENCE_CSV) -> tuple[int, int]:
             by_code[code] = partnership
             added_partnerships += 1
         name = row["school_name"].strip()
-        if name.lower() not in schools:
+        if name_key(name) not in schools:
             school = School(name=name, partnership=partnership)
             db.session.add(school)
-            schools[name.lower()] = school
+            schools[school.name_key] = school
             added_schools += 1
     db.session.flush()
     if added_partnerships or added_schools:

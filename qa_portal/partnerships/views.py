@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from qa_portal import policy
+from qa_portal import policy, rules
 from qa_portal.accounts.models import Role
 from qa_portal.db import db
 from qa_portal.partnerships import services
@@ -68,20 +68,18 @@ def _save_school(form: SchoolForm, school: School | None):
     partnership = policy.get_or_404(
         policy.partnerships_for(current_user), id=form.partnership_id.data
     )
-    try:
+
+    def save() -> School:
         if school is None:
-            school = services.create_school(
+            return services.create_school(
                 current_user, name=form.name.data, partnership=partnership
             )
-        else:
-            services.update_school(
-                current_user, school, name=form.name.data, partnership=partnership
-            )
-    except services.PartnershipError as exc:
-        db.session.rollback()
-        form.name.errors = [str(exc)]
+        services.update_school(current_user, school, name=form.name.data, partnership=partnership)
+        return school
+
+    school = rules.apply(form, save)
+    if school is rules.FAILED:
         return None
-    db.session.commit()
     flash(f"{school.name} saved.", "success")
     return redirect(url_for("partnerships.school", school_id=school.id))
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
@@ -37,6 +36,8 @@ from wtforms.validators import (
 )
 
 from qa_portal.accounts.forms import strip
+from qa_portal.forms_base import PortalForm
+from qa_portal.inputs import MAX_ID
 from qa_portal.providers.models import (
     OfstedJudgement,
     OfstedRegistrationType,
@@ -109,7 +110,7 @@ def _choices(enum_cls, blank: str):
     return [("", blank)] + [(member.value, member.label) for member in enum_cls]
 
 
-class ContactForm(FlaskForm):
+class ContactForm(PortalForm):
     """What a provider may keep current itself."""
 
     address = TextAreaField(
@@ -178,7 +179,7 @@ class ProviderForm(ContactForm):
     submit = SubmitField("Save provider", widget=GovSubmitInput())
 
 
-class StatusForm(FlaskForm):
+class StatusForm(PortalForm):
     status = RadioField(
         "New status",
         widget=GovRadioInput(),
@@ -197,7 +198,7 @@ class StatusForm(FlaskForm):
     submit = SubmitField("Change status", widget=GovSubmitInput())
 
 
-class UploadForm(FlaskForm):
+class UploadForm(PortalForm):
     kind_id = SelectField(
         "Document",
         coerce=int,
@@ -218,7 +219,7 @@ class UploadForm(FlaskForm):
         widget=GovTextInput(),
         validators=[
             Optional(),
-            NumberRange(min=1, max=10**10, message="Enter the cover in whole pounds"),
+            NumberRange(min=1, max=MAX_ID, message="Enter the cover in whole pounds"),
         ],
         render_kw={"inputmode": "numeric"},
         description="For example 5000000 for £5 million",
@@ -239,7 +240,7 @@ class UploadForm(FlaskForm):
             raise ValidationError("Select the document to upload")
 
 
-class VerifyForm(FlaskForm):
+class VerifyForm(PortalForm):
     decision = RadioField(
         "Is the document acceptable?",
         widget=GovRadioInput(),
@@ -256,29 +257,35 @@ class VerifyForm(FlaskForm):
     submit = SubmitField("Save check", widget=GovSubmitInput())
 
 
-class ProviderFilterForm(FlaskForm):
+class ProviderFilterForm(PortalForm):
     class Meta:
         csrf = False
 
     q = _text("Name", 100)
-    area = SelectField("Vocational area", widget=GovSelect(), validators=[Optional()])
-    partnership = SelectField("Used by", widget=GovSelect(), validators=[Optional()])
+    area = SelectField(
+        "Vocational area", widget=GovSelect(), filters=[strip], validators=[Optional()]
+    )
+    partnership = SelectField(
+        "Used by", widget=GovSelect(), filters=[strip], validators=[Optional()]
+    )
     status = SelectField(
         "Status",
         widget=GovSelect(),
+        filters=[strip],
         validators=[Optional()],
         choices=_choices(ProviderStatus, "Any status"),
     )
     compliance = SelectField(
         "Compliance",
         widget=GovSelect(),
+        filters=[strip],
         validators=[Optional()],
         choices=[("", "Any"), ("0", "Compliant"), ("1", "Due soon"), ("2", "Non-compliant")],
     )
     submit = SubmitField("Filter", widget=GovSubmitInput())
 
 
-class ComplianceKindForm(FlaskForm):
+class ComplianceKindForm(PortalForm):
     name = _text("Name", required="Enter the name of the document")
     code = _text(
         "Code",
@@ -300,7 +307,7 @@ class ComplianceKindForm(FlaskForm):
     min_cover_amount = IntegerField(
         "Minimum cover in pounds (optional)",
         widget=GovTextInput(),
-        validators=[Optional(), NumberRange(min=1)],
+        validators=[Optional(), NumberRange(min=1, max=MAX_ID)],
     )
     position = _count("Order in lists", 0, 1000)
     active = BooleanField("In use", widget=GovCheckboxInput(), default=True)

@@ -16,9 +16,10 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from qa_portal.db import TimestampMixin, db, enum_column, utcnow
+from qa_portal.inputs import name_key
 from qa_portal.partnerships.models import Partnership
 
 if TYPE_CHECKING:
@@ -127,6 +128,8 @@ class Provider(TimestampMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
+    # The name as compared: two providers may not differ only in case, in any alphabet.
+    name_key: Mapped[str] = mapped_column(String(200), unique=True)
     address: Mapped[str] = mapped_column(Text, default="")
     postcode: Mapped[str] = mapped_column(String(10), default="")
     contact_name: Mapped[str] = mapped_column(String(200), default="")
@@ -164,6 +167,11 @@ class Provider(TimestampMixin, db.Model):
     status_history: Mapped[list[ProviderStatusChange]] = relationship(
         back_populates="provider", order_by="ProviderStatusChange.changed_at.desc()"
     )
+
+    @validates("name")
+    def _keep_name_key(self, _key: str, name: str) -> str:
+        self.name_key = name_key(name)
+        return name
 
     def __str__(self) -> str:
         return self.name

@@ -13,6 +13,7 @@ from sqlalchemy import delete, func, insert, or_, select
 from qa_portal import audit, images, links, outbox, storage
 from qa_portal.accounts.models import Role, User
 from qa_portal.db import db, utcnow
+from qa_portal.inputs import name_key
 from qa_portal.partnerships.models import Partnership
 from qa_portal.providers.compliance import State, assess, compliance_for
 from qa_portal.providers.models import (
@@ -51,7 +52,7 @@ def check_provider_fields(fields: dict, provider_id: int | None = None) -> dict:
     """Validate the cross-field rules; returns the fields ready to store."""
     fields = dict(fields)
     fields["name"] = fields["name"].strip()
-    name_clash = select(Provider.id).where(func.lower(Provider.name) == fields["name"].lower())
+    name_clash = select(Provider.id).where(Provider.name_key == name_key(fields["name"]))
     urn = normalise_urn(fields.get("ofsted_urn"))
     if provider_id is not None:
         name_clash = name_clash.where(Provider.id != provider_id)

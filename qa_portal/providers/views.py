@@ -16,7 +16,7 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from qa_portal import audit, clock, policy, storage
+from qa_portal import audit, clock, inputs, policy, rules, storage
 from qa_portal.accounts.forms import ConfirmForm
 from qa_portal.accounts.models import Role
 from qa_portal.db import db
@@ -64,25 +64,8 @@ WATCHERS = (Role.ADMIN, Role.OFFICER, Role.STAFF)
 EDITORS = (Role.ADMIN, Role.STAFF)
 
 
-FAILED = object()
-
-
-def _apply(form, action):
-    """Run one service call and commit; when a rule is broken, roll back and show the message
-    next to its field. Returns the call's result, or FAILED."""
-    try:
-        result = action()
-    except services.RegisterError as exc:
-        db.session.rollback()
-        _errors_to(form, exc)
-        return FAILED
-    db.session.commit()
-    return result
-
-
-def _errors_to(form, exc: services.RegisterError) -> None:
-    field = getattr(form, exc.field, None) or next(iter(form))
-    field.errors = [*field.errors, str(exc)] if isinstance(field.errors, list) else [str(exc)]
+# One service call committed, or its broken rule shown next to its field.
+_apply, FAILED = rules.apply, rules.FAILED
 
 
 @bp.route("/providers")
@@ -99,13 +82,17 @@ def index():
         (p.code, p.code) for p in db.session.scalars(select(Partnership).order_by(Partnership.code))
     ]
     stmt = policy.providers_for(current_user)
-    if form.validate():
+    # A filter that is not one of its choices is shown with its error, the list unfiltered.
+    valid = form.validate()
+    if valid:
         stmt = _filtered(stmt, form)
     providers = db.session.scalars(stmt).all()
     states = compliance_for(providers, clock.today())
-    if form.compliance.data:
+    if valid and form.compliance.data:
         providers = [p for p in providers if states[p.id].state == int(form.compliance.data)]
-    return render_template("providers/index.html", form=form, providers=providers, states=states)
+    return render_template("providers/index.html", form=form, providers=providers, states=states), (
+        200 if valid else 400
+    )
 
 
 def _filtered(stmt, form: ProviderFilterForm):
@@ -290,8 +277,8 @@ def upload(provider_id: int):
     form = UploadForm()
     kinds = {k.id: k for k in active_kinds()}
     form.kind_id.choices = [(k.id, k.name) for k in kinds.values()]
-    if request.method == "GET" and request.args.get("kind", "").isdigit():
-        form.kind_id.data = int(request.args["kind"])
+    if request.method == "GET" and (chosen := inputs.query_id(request.args.get("kind"))):
+        form.kind_id.data = chosen
     if not policy.can(current_user, "verify", provider):
         del form.verify_now
     if form.validate_on_submit() and (

@@ -20,11 +20,11 @@ from qa_portal.visits.models import Answer, AnswerRevision, Observation, Visit, 
 CLIENT_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
-class AnswerRefused(Exception):
+class AnswerRefused(RuleBroken):
     """The answer cannot be stored; `status` is the HTTP status that says why."""
 
-    def __init__(self, message: str, status: int):
-        super().__init__(message)
+    def __init__(self, message: str, status: int, field: str = ""):
+        super().__init__(message, field)
         self.status = status
 
 

@@ -1,6 +1,5 @@
 """Forms for scheduling a visit, inviting people, and recording what the visit found."""
 
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
     GovRadioInput,
@@ -20,11 +19,12 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, Optional
 
 from qa_portal.accounts.forms import strip
+from qa_portal.forms_base import PortalForm
 from qa_portal.providers.forms import GovDateField
 from qa_portal.visits.models import VisitType
 
 
-class ScheduleForm(FlaskForm):
+class ScheduleForm(PortalForm):
     provider_id = SelectField(
         "Provider",
         coerce=int,
@@ -61,7 +61,7 @@ class ScheduleForm(FlaskForm):
     submit = SubmitField("Schedule visit", widget=GovSubmitInput())
 
 
-class InviteForm(FlaskForm):
+class InviteForm(PortalForm):
     invitee_ids = SelectMultipleField(
         "Invite heads and staff to join",
         coerce=int,
@@ -71,7 +71,7 @@ class InviteForm(FlaskForm):
     submit = SubmitField("Send invitations", widget=GovSubmitInput())
 
 
-class ActionForm(FlaskForm):
+class ActionForm(PortalForm):
     description = TextAreaField(
         "Action",
         widget=GovTextArea(),
@@ -88,7 +88,7 @@ class ActionForm(FlaskForm):
     submit = SubmitField("Add action", widget=GovSubmitInput())
 
 
-class ResponseForm(FlaskForm):
+class ResponseForm(PortalForm):
     status = RadioField(
         "Where it stands",
         widget=GovRadioInput(),
@@ -104,7 +104,7 @@ class ResponseForm(FlaskForm):
     submit = SubmitField("Send response", widget=GovSubmitInput())
 
 
-class PupilForm(FlaskForm):
+class PupilForm(PortalForm):
     name = StringField(
         "Pupil's name or initials",
         widget=GovTextInput(),
@@ -126,7 +126,7 @@ class PupilForm(FlaskForm):
     submit = SubmitField("Add pupil", widget=GovSubmitInput())
 
 
-class CheckForm(FlaskForm):
+class CheckForm(PortalForm):
     status = RadioField(
         "What you found",
         widget=GovRadioInput(),
@@ -142,7 +142,7 @@ class CheckForm(FlaskForm):
     submit = SubmitField("Save check", widget=GovSubmitInput())
 
 
-class AmendForm(FlaskForm):
+class AmendForm(PortalForm):
     criterion_id = SelectField(
         "Criterion",
         coerce=int,

@@ -6,9 +6,10 @@ import hashlib
 
 from sqlalchemy import select
 
-from qa_portal import audit, images, storage
+from qa_portal import audit, images, inputs, storage
 from qa_portal.accounts.models import User
 from qa_portal.db import db
+from qa_portal.rules import RuleBroken
 from qa_portal.visits.checklist import CLIENT_ID, AnswerRefused, criterion_of
 from qa_portal.visits.models import Photo, Visit
 
@@ -29,6 +30,10 @@ def add_photo(
     client_id = (client_id or "").lower()
     if not CLIENT_ID.fullmatch(client_id):
         raise AnswerRefused("The photo needs a client id (a UUID)", 400)
+    try:
+        caption = inputs.clean_text(caption, field="caption", label="The caption", max_length=500)
+    except RuleBroken as exc:
+        raise AnswerRefused(str(exc), 400) from exc
     digest = hashlib.sha256(data).hexdigest()
     existing = db.session.scalars(select(Photo).where(Photo.client_id == client_id)).first()
     if existing is not None:
@@ -51,7 +56,7 @@ def add_photo(
         content_hash=digest,
         visit_id=visit.id,
         criterion_id=criterion_id,
-        caption=caption.strip()[:500],
+        caption=caption,
         image_key=image_key,
         thumbnail_key=thumb_key,
         width=processed.width,

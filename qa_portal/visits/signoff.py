@@ -11,7 +11,7 @@ from datetime import date
 
 from sqlalchemy import select, update
 
-from qa_portal import audit, outbox, policy, storage
+from qa_portal import audit, inputs, outbox, policy, storage
 from qa_portal.accounts.models import User
 from qa_portal.db import db, utcnow
 from qa_portal.frameworks.models import FrameworkArea, Rating
@@ -101,30 +101,19 @@ def sign_off(
         raise SignOffError("This visit is already signed off", "overall")
     if not policy.can(actor, "sign_off", visit):
         raise SignOffError("Only the visit's lead can sign it off", "overall")
+    strengths = inputs.clean_text(strengths, field="strengths", label="Strengths")
+    development = inputs.clean_text(development, field="development", label="Areas for development")
+    overall_judgement = _judgement(overall, "overall", "the overall judgement")
+    _claim(visit)
     proposed = proposals(visit)
     visit.judgements.clear()
     db.session.flush()
     for area in visit.framework.areas:
-        decision = decisions.get(area.id) or AreaDecision(None, "")
-        chosen = Judgement(decision.judgement) if decision.judgement else proposed[area.id]
-        if chosen is None:
-            raise SignOffError(f"Judge {area.name}: nothing in it was rated", f"area-{area.id}")
-        if chosen is not proposed[area.id] and not decision.reason.strip():
-            raise SignOffError(
-                f"Give the reason for changing the judgement of {area.name}", f"reason-{area.id}"
-            )
-        visit.judgements.append(
-            AreaJudgement(
-                area_id=area.id,
-                proposed=proposed[area.id],
-                judgement=chosen,
-                override_reason=decision.reason.strip(),
-            )
-        )
-    if not overall:
+        visit.judgements.append(_area_judgement(area, decisions, proposed[area.id]))
+    if overall_judgement is None:
         raise SignOffError("Choose the overall judgement", "overall")
-    visit.overall = Judgement(overall)
-    visit.strengths, visit.development = strengths.strip(), development.strip()
+    visit.overall = overall_judgement
+    visit.strengths, visit.development = strengths, development
     visit.status, visit.signed_off_at, visit.signed_off_by_id = (
         VisitStatus.SIGNED_OFF,
         utcnow(),
@@ -133,6 +122,51 @@ def sign_off(
     db.session.flush()
     store_report(visit)
     audit.record("visit_signed_off", actor=actor, target=visit, summary=f"Signed off {visit}")
+
+
+def _judgement(value: str | None, field: str, label: str) -> Judgement | None:
+    if not value:
+        return None
+    try:
+        return Judgement(value)
+    except ValueError:
+        raise SignOffError(f"Choose green, amber or red for {label}", field) from None
+
+
+def _area_judgement(
+    area: FrameworkArea, decisions: dict[int, AreaDecision], proposed: Judgement | None
+) -> AreaJudgement:
+    decision = decisions.get(area.id) or AreaDecision(None, "")
+    reason = inputs.clean_text(
+        decision.reason, field=f"reason-{area.id}", label=f"The reason for {area.name}"
+    )
+    chosen = _judgement(decision.judgement, f"area-{area.id}", area.name) or proposed
+    if chosen is None:
+        raise SignOffError(f"Judge {area.name}: nothing in it was rated", f"area-{area.id}")
+    if chosen is not proposed and not reason:
+        raise SignOffError(
+            f"Give the reason for changing the judgement of {area.name}", f"reason-{area.id}"
+        )
+    return AreaJudgement(
+        area_id=area.id, proposed=proposed, judgement=chosen, override_reason=reason
+    )
+
+
+def _claim(visit: Visit) -> None:
+    """Mark the visit signed off in the database first, only if it is still open: of two
+    sign-offs at once, the second waits for the first (PostgreSQL locks the row) or finds it
+    already changed, and is told so instead of meeting the first one's judgements."""
+    claimed = db.session.execute(
+        update(Visit)
+        .where(
+            Visit.id == visit.id,
+            Visit.status.in_((VisitStatus.SCHEDULED, VisitStatus.IN_PROGRESS)),
+        )
+        .values(status=VisitStatus.SIGNED_OFF)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not claimed:
+        raise SignOffError("This visit is already signed off", "overall")
 
 
 def publish(actor: User, visit: Visit, link: Callable[[Visit], str]) -> None:
@@ -155,10 +189,14 @@ def publish(actor: User, visit: Visit, link: Callable[[Visit], str]) -> None:
 
 
 def respond(actor: User, action: FollowUpAction, response: str, status: str) -> None:
-    if not response.strip():
+    response = inputs.clean_text(response, field="response", label="Your response", max_length=2000)
+    if not response:
         raise SignOffError("Enter your response", "response")
-    action.provider_response, action.responded_at = response.strip(), utcnow()
-    action.status = ActionStatus(status)
+    try:
+        action.status = ActionStatus(status)
+    except ValueError:
+        raise SignOffError("Choose where the action stands", "status") from None
+    action.provider_response, action.responded_at = response, utcnow()
     db.session.flush()
     audit.record("action_answered", actor=actor, target=action, summary="Provider responded")
 

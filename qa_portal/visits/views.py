@@ -19,7 +19,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from qa_portal import audit, clock, links, policy, storage
+from qa_portal import audit, clock, links, policy, rules, storage
 from qa_portal.accounts.forms import ConfirmForm
 from qa_portal.accounts.models import Role, User
 from qa_portal.db import db
@@ -512,18 +512,17 @@ def photo(visit_id: int, photo_id: int, size: str):
     ).first() or abort(404)
     key = record.thumbnail_key if size == "thumbnail" else record.image_key
     stream = storage.get_storage().open_stream(key)
-    response = Response(
-        stream, mimetype="image/jpeg", headers={"Cache-Control": "private, max-age=86400"}
-    )
+    response = Response(stream, mimetype="image/jpeg", headers={"Cache-Control": "no-store"})
     response.call_on_close(stream.close)
     return response
 
 
-def _summary_page(visit: Visit, action_form, status: int = 200):
+def _summary_page(visit: Visit, action_form, status: int = 200, errors: dict | None = None):
     proposed = signoff.proposals(visit)
     return render_template(
         "visits/summary.html",
         visit=visit,
+        errors=errors or {},
         proposed=proposed,
         action_form=action_form,
         overall=signoff.overall_proposal(list(proposed.values())),
@@ -558,10 +557,10 @@ def summary(visit_id: int):
             request.form.get("strengths", ""),
             request.form.get("development", ""),
         )
-    except signoff.SignOffError as exc:
+    except rules.RuleBroken as exc:
         db.session.rollback()
         flash(str(exc), "error")
-        return _summary_page(visit, ActionForm(), 400)
+        return _summary_page(visit, ActionForm(), 400, errors={exc.field: str(exc)})
     db.session.commit()
     flash("Visit signed off. The report is ready.", "success")
     return redirect(url_for("visits.detail", visit_id=visit.id))
@@ -645,9 +644,13 @@ def respond(visit_id: int, action_id: int):
     visit = policy.visit_or_404(current_user, visit_id)
     action = next((a for a in visit.actions if a.id == action_id), None) or abort(404)
     form = ResponseForm()
-    if form.validate_on_submit():
-        signoff.respond(current_user, action, form.response.data, form.status.data)
-        db.session.commit()
+    if form.validate_on_submit() and (
+        rules.apply(
+            form,
+            lambda: signoff.respond(current_user, action, form.response.data, form.status.data),
+        )
+        is not rules.FAILED
+    ):
         flash("Response sent.", "success")
     else:
         flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
