@@ -124,6 +124,7 @@ def test_old_orphans_and_unfinished_uploads_go_by_default_on_local_storage(
 
 def test_every_column_holding_a_storage_key_is_swept_against():
     """A new column of keys must be added to the sweep, or its objects would be removed."""
+    not_storage = {"providers.name_key", "schools.name_key"}  # case-folded names, not objects
     named_like_keys = {
         f"{table.name}.{column.name}"
         for table in db.metadata.tables.values()
@@ -131,7 +132,7 @@ def test_every_column_holding_a_storage_key_is_swept_against():
         if column.name.endswith("_key") and isinstance(column.type, String)
     }
     swept = {f"{column.table.name}.{column.name}" for column in STORAGE_KEY_COLUMNS}
-    assert named_like_keys == swept
+    assert named_like_keys - not_storage == swept
 
 
 def test_a_storage_failure_stops_the_sweep_with_a_message(app, portal_storage, monkeypatch):
