@@ -119,7 +119,7 @@ def test_setup_page_shows_a_qr_code_and_the_secret_in_fours_then_the_recovery_co
     assert "Two-step verification is on" in done.get_data(as_text=True)
     account = client.get("/account").get_data(as_text=True)
     assert 'data-two-step="on"' in account
-    assert f"since {utcnow():%-d %B %Y}" in account
+    assert f"since {clock.now:%-d %B %Y}" in account  # the day it was turned on
 
 
 # --- codes -----------------------------------------------------------------------------------
