@@ -139,7 +139,9 @@ def verify(user: User, code: str) -> None:
 
 
 def _normalise(code: str) -> str:
-    return "".join(ch for ch in (code or "").lower() if ch.isalnum())
+    """The code's letters and digits; only ASCII ones, as apps and recovery codes use (other
+    scripts' digits, full-width forms and the like are simply not part of any code)."""
+    return "".join(ch for ch in (code or "").lower() if ch.isascii() and ch.isalnum())
 
 
 def _is_app_code(cleaned: str) -> bool:

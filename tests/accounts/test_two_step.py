@@ -413,3 +413,57 @@ def test_admin_reset_is_not_offered_for_an_account_without_it_or_their_own(login
         )
         == 0
     )
+
+
+# --- bad input -------------------------------------------------------------------------------
+
+ODD_CODES = (
+    "١٢٣٤٥٦",  # Arabic-Indic digits: digits to Python, not to an authenticator app
+    "²²²²²²",
+    "１２３４５６",  # full-width
+    "ｅｅｅｅ-ｅｅｅｅ-ｅｅｅｅ",
+    "\x00" * 30,
+    "12\x0034\x0056",
+    "\ufffd" * 6,
+)
+
+
+def test_odd_codes_at_sign_in_are_refused_with_the_message_not_a_server_error(app, clock):
+    user = factories.user("staff")
+    turn_on(user, clock)
+    client = app.test_client()
+    sign_in(client, user)
+    for code in ODD_CODES:
+        clock.advance(hours=1)  # past any wait the earlier ones earned
+        response = client.post("/sign-in/code", data={"code": code})
+        assert response.status_code == 200, repr(code)
+        assert "The code is not correct" in response.get_data(as_text=True), repr(code)
+    lone_surrogate = client.post(
+        "/sign-in/code",
+        data=b"code=%ED%A0%80%ED%A0%80",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert lone_surrogate.status_code == 200
+    too_long = client.post("/sign-in/code", data={"code": "1" * 100_000})
+    assert "Enter the 6-digit code" in too_long.get_data(as_text=True)
+    assert live_sessions(user) == 0
+
+
+def test_odd_codes_at_set_up_and_turning_off_are_refused_not_a_server_error(login, clock):
+    user = factories.user("staff")
+    client = login(user)
+    client.get("/account/two-step")
+    for code in ODD_CODES:
+        clock.advance(hours=1)
+        response = client.post("/account/two-step", data={"code": code})
+        assert "The code is not correct" in response.get_data(as_text=True), repr(code)
+    assert not mfa.is_on(user)
+    clock.advance(hours=1)
+    client.post("/account/two-step", data={"code": app_code(user, clock)})
+    for code in ODD_CODES:
+        clock.advance(hours=1)
+        response = client.post(
+            "/account/two-step/turn-off", data={"password": factories.PASSWORD, "code": code}
+        )
+        assert "The code is not correct" in response.get_data(as_text=True), repr(code)
+    assert mfa.is_on(user)
