@@ -26,7 +26,8 @@ _RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 _RECOVERY_GROUPS = 3
 # Between the password and the code: long enough to open the app, too short to walk away.
 PENDING_MINUTES = 5
-# Wrong codes: three free, then the sign-in's growing waits, counted per account.
+# Wrong codes of a signed-in user (set-up, turning off, new recovery codes): three free, then
+# the sign-in's growing waits, counted per account. At sign-in they count as failed sign-ins.
 FREE_FAILURES = 3
 FAILURE_MEMORY = timedelta(hours=24)
 WRONG_CODE = (
@@ -120,22 +121,47 @@ def confirm_setup(user: User, code: str) -> list[str]:
 
 
 def verify(user: User, code: str) -> None:
-    """Accept a current code from the app or an unused recovery code, once; otherwise count a
-    failure (the caller commits it) and raise."""
-    found = credential(user)
-    if found is None:
-        raise TwoStepError("Two-step verification is not on for this account", "code")
+    """For a signed-in user: accept a current code from the app or an unused recovery code,
+    once; otherwise count a failure against the account (the caller commits it) and raise."""
+    found = _credential_or_refuse(user)
     _refuse_if_waiting(found)
-    cleaned = _normalise(code)
-    if _is_app_code(cleaned):
-        step = _matching_step(found, cleaned)
-        accepted = step is not None and _claim_step(found, step)
-    else:
-        accepted = _use_recovery_code(user, cleaned)
-    if not accepted:
+    if not _accept(found, user, code):
         _record_failure(found, user)
         raise TwoStepError(WRONG_CODE, "code")
     _clear_failures(found)
+
+
+def verify_at_sign_in(user: User, code: str, ip: str) -> None:
+    """The code step of signing in. A wrong code is a failed sign-in of this email from this
+    address, with the same growing waits as a wrong password (`services.sign_in_wait`), so a
+    guesser elsewhere who has the password never keeps the owner from finishing on their own
+    device; the failures are cleared only when the session starts."""
+    found = _credential_or_refuse(user)
+    wait = services.sign_in_wait(user.email, ip)
+    if wait:
+        raise TwoStepError(f"Too many wrong attempts. {services.wait_message(wait)}", "code")
+    if not _accept(found, user, code):
+        services.count_failure(user.email, ip)
+        audit.record(
+            "two_step_failed", actor=user, target=user, summary="Wrong two-step verification code"
+        )
+        raise TwoStepError(WRONG_CODE, "code")
+
+
+def _credential_or_refuse(user: User) -> TwoStepCredential:
+    found = credential(user)
+    if found is None:
+        raise TwoStepError("Two-step verification is not on for this account", "code")
+    return found
+
+
+def _accept(found: TwoStepCredential, user: User, code: str) -> bool:
+    """Whether this is a current app code or an unused recovery code, claimed for this use."""
+    cleaned = _normalise(code)
+    if _is_app_code(cleaned):
+        step = _matching_step(found, cleaned)
+        return step is not None and _claim_step(found, step)
+    return _use_recovery_code(user, cleaned)
 
 
 def _normalise(code: str) -> str:

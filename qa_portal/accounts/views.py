@@ -90,7 +90,7 @@ PENDING = "two_step_pending"
 
 
 def _ask_for_code(user, remember: bool, next_url: str | None):
-    db.session.commit()  # the password's success has cleared its failures
+    db.session.commit()
     session.clear()
     until = utcnow() + timedelta(minutes=mfa.PENDING_MINUTES)
     session[PENDING] = {
@@ -125,7 +125,7 @@ def sign_in_code():
     form = SignInCodeForm()
     if form.validate_on_submit():
         try:
-            mfa.verify(user, form.code.data)
+            mfa.verify_at_sign_in(user, form.code.data, audit.client_ip())
         except mfa.TwoStepError as exc:
             db.session.commit()  # keep the failure: it counts towards the wait
             form.code.errors = [str(exc)]

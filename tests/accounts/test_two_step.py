@@ -11,10 +11,16 @@ from sqlalchemy import func, select
 
 from qa_portal import config
 from qa_portal.accounts import mfa
-from qa_portal.accounts.models import RecoveryCode, TwoStepCredential, UserSession
+from qa_portal.accounts.models import (
+    RecoveryCode,
+    SignInFailure,
+    TwoStepCredential,
+    UserSession,
+)
 from qa_portal.audit import AuditEvent
 from qa_portal.db import db, utcnow
 from tests import factories
+from tests.accounts.test_throttling import ATTACKER_ADDRESS, OWNER_ADDRESS, age_failures
 from tests.conftest import sign_in
 
 
@@ -249,7 +255,7 @@ def test_a_wrong_code_is_refused_and_the_waits_grow(app, clock):
     turn_on(user, clock)
     client, response = sign_in_with_code(app, user, "000000")
     assert "The code is not correct" in response.get_data(as_text=True)
-    for _ in range(mfa.FREE_FAILURES):
+    for _ in range(app.config["SIGN_IN_FREE_FAILURES"]):
         client.post("/sign-in/code", data={"code": "111111"})
     # Inside the wait even the right code is refused, without being used up.
     right = app_code(user, clock)
@@ -257,11 +263,11 @@ def test_a_wrong_code_is_refused_and_the_waits_grow(app, clock):
     assert "Too many wrong attempts. Wait 1 second before trying again" in waiting.get_data(
         as_text=True
     )
-    clock.advance(seconds=1)
+    age_failures(timedelta(seconds=1))
     client.post("/sign-in/code", data={"code": "333333"})
     waiting = client.post("/sign-in/code", data={"code": right})
     assert "Wait 2 seconds before trying again" in waiting.get_data(as_text=True)
-    clock.advance(seconds=2)
+    age_failures(timedelta(seconds=2))
     assert client.post("/sign-in/code", data={"code": right}).headers["Location"] == "/"
     assert live_sessions(user) == 1
     assert (
@@ -270,8 +276,54 @@ def test_a_wrong_code_is_refused_and_the_waits_grow(app, clock):
             .select_from(AuditEvent)
             .where(AuditEvent.action == "two_step_failed")
         )
-        == mfa.FREE_FAILURES + 2
+        == app.config["SIGN_IN_FREE_FAILURES"] + 2
     )
+    assert db.session.scalar(select(func.count()).select_from(SignInFailure)) == 0
+
+
+def sign_in_from(app, user, ip: str):
+    """A client that has given the password from `ip` and is asked for the code."""
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = ip
+    assert sign_in(client, user).headers["Location"] == "/sign-in/code"
+    return client
+
+
+def test_wrong_codes_from_elsewhere_never_stop_the_owner_finishing_on_their_own_device(app, clock):
+    owner = factories.user("staff")
+    turn_on(owner, clock)
+    # Someone with the password guesses codes from another address, as fast as allowed.
+    attacker = sign_in_from(app, owner, ATTACKER_ADDRESS)
+    for guess in range(30):
+        attacker.post("/sign-in/code", data={"code": f"{guess:06d}"})
+        age_failures(timedelta(minutes=20))
+    assert live_sessions(owner) == 0
+
+    phone = sign_in_from(app, owner, OWNER_ADDRESS)
+    response = phone.post("/sign-in/code", data={"code": app_code(owner, clock)})
+    assert response.headers["Location"] == "/"
+    assert live_sessions(owner) == 1
+
+
+def test_wrong_codes_make_that_address_wait_even_after_giving_the_password_again(app, clock):
+    user = factories.user("staff")
+    turn_on(user, clock)
+    client = sign_in_from(app, user, ATTACKER_ADDRESS)
+    for guess in range(app.config["SIGN_IN_FREE_FAILURES"] + 1):
+        client.post("/sign-in/code", data={"code": f"{guess:06d}"})
+
+    # A wrong code is a failed sign-in: the password from that address waits too ...
+    password = client.post("/sign-in", data={"email": user.email, "password": factories.PASSWORD})
+    assert "Wait 1 second before trying again" in password.get_data(as_text=True)
+    # ... and once it is accepted again, it has not wiped the code's failures.
+    age_failures(timedelta(seconds=1))
+    client = sign_in_from(app, user, ATTACKER_ADDRESS)
+    client.post("/sign-in/code", data={"code": "999999"})
+    refused = client.post("/sign-in/code", data={"code": app_code(user, clock)})
+    assert "Too many wrong attempts. Wait 2 seconds" in refused.get_data(as_text=True)
+    age_failures(timedelta(seconds=2))
+    done = client.post("/sign-in/code", data={"code": app_code(user, clock)})
+    assert done.headers["Location"] == "/"
 
 
 def test_a_recovery_code_signs_in_once(app, clock):
@@ -434,7 +486,7 @@ def test_odd_codes_at_sign_in_are_refused_with_the_message_not_a_server_error(ap
     client = app.test_client()
     sign_in(client, user)
     for code in ODD_CODES:
-        clock.advance(hours=1)  # past any wait the earlier ones earned
+        age_failures(timedelta(hours=1))  # past any wait the earlier ones earned
         response = client.post("/sign-in/code", data={"code": code})
         assert response.status_code == 200, repr(code)
         assert "The code is not correct" in response.get_data(as_text=True), repr(code)
