@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from qa_portal import config
-from qa_portal.accounts import mfa
+from qa_portal.accounts import mfa, services
 from qa_portal.accounts.models import (
     RecoveryCode,
     SignInFailure,
@@ -519,3 +519,16 @@ def test_odd_codes_at_set_up_and_turning_off_are_refused_not_a_server_error(logi
         )
         assert "The code is not correct" in response.get_data(as_text=True), repr(code)
     assert mfa.is_on(user)
+
+
+def test_a_code_step_begun_before_the_password_changed_no_longer_signs_in(app, clock):
+    user = factories.user("staff")
+    turn_on(user, clock)
+    client = app.test_client()
+    sign_in(client, user)  # someone who knew the old password, and kept this cookie
+    services.set_password(user, "a-brand-new-passphrase")
+    db.session.commit()
+
+    response = client.post("/sign-in/code", data={"code": app_code(user, clock)})
+    assert response.headers["Location"] == "/sign-in"
+    assert live_sessions(user) == 0
