@@ -9,7 +9,7 @@ import pyotp
 import pytest
 from sqlalchemy import func, select
 
-from qa_portal import config
+from qa_portal import config, policy
 from qa_portal.accounts import mfa, services
 from qa_portal.accounts.models import (
     RecoveryCode,
@@ -532,3 +532,12 @@ def test_a_code_step_begun_before_the_password_changed_no_longer_signs_in(app, c
     response = client.post("/sign-in/code", data={"code": app_code(user, clock)})
     assert response.headers["Location"] == "/sign-in"
     assert live_sessions(user) == 0
+
+
+def test_who_may_reset_anothers_two_step_verification_is_decided_by_policy():
+    admin, other_admin, staff = (factories.user(r) for r in ("admin", "admin", "staff"))
+    assert policy.can(admin, "reset_two_step", staff)
+    assert policy.can(admin, "reset_two_step", other_admin)
+    assert not policy.can(admin, "reset_two_step", admin)
+    assert not policy.can(staff, "reset_two_step", staff)
+    assert not policy.can(factories.user("officer"), "reset_two_step", staff)
