@@ -137,6 +137,7 @@ def verify_at_sign_in(user: User, code: str, ip: str) -> None:
     guesser elsewhere who has the password never keeps the owner from finishing on their own
     device; the failures are cleared only when the session starts."""
     found = _credential_or_refuse(user)
+    _one_attempt_at_a_time(found)
     wait = services.sign_in_wait(user.email, ip)
     if wait:
         raise TwoStepError(f"Too many wrong attempts. {services.wait_message(wait)}", "code")
@@ -146,6 +147,18 @@ def verify_at_sign_in(user: User, code: str, ip: str) -> None:
             "two_step_failed", actor=user, target=user, summary="Wrong two-step verification code"
         )
         raise TwoStepError(WRONG_CODE, "code")
+
+
+def _one_attempt_at_a_time(found: TwoStepCredential) -> None:
+    """Hold the account's code step until this attempt is committed, so codes sent side by side
+    are counted one after another and cannot all slip in before the wait they earn. A write
+    that changes nothing locks on every database: the row on PostgreSQL, the file on SQLite."""
+    db.session.execute(
+        update(TwoStepCredential)
+        .where(TwoStepCredential.user_id == found.user_id)
+        .values(last_used_step=TwoStepCredential.last_used_step)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _credential_or_refuse(user: User) -> TwoStepCredential:

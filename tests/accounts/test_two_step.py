@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import threading
 from datetime import timedelta
+from urllib.parse import urlencode
 
 import pyotp
 import pytest
@@ -22,6 +24,7 @@ from qa_portal.db import db, utcnow
 from tests import factories
 from tests.accounts.test_throttling import ATTACKER_ADDRESS, OWNER_ADDRESS, age_failures
 from tests.conftest import sign_in
+from tests.visits.test_concurrent_answers import THREADS, Browser, portal  # noqa: F401
 
 
 @pytest.fixture
@@ -541,3 +544,59 @@ def test_who_may_reset_anothers_two_step_verification_is_decided_by_policy():
     assert not policy.can(admin, "reset_two_step", admin)
     assert not policy.can(staff, "reset_two_step", staff)
     assert not policy.can(factories.user("officer"), "reset_two_step", staff)
+
+
+# --- codes sent together ---------------------------------------------------------------------
+
+
+def test_wrong_codes_sent_together_are_counted_one_after_another_and_wait(portal):  # noqa: F811
+    """Over real HTTP to a threaded server (CSRF on): a guesser sending codes side by side
+    gets one checked, then the wait it earned, as if they had come one by one."""
+    with portal.app.app_context():
+        user = factories.user("staff")
+        mfa.start_setup(user)
+        secret = db.session.get(TwoStepCredential, user.id).secret
+        mfa.confirm_setup(user, pyotp.TOTP(secret).now())
+        # Nine failures from this address an hour ago: the next is checked, then 64 s of wait.
+        hour_ago = utcnow() - timedelta(hours=1)
+        db.session.add_all(
+            SignInFailure(email=user.email, ip="127.0.0.1", created_at=hour_ago) for _ in range(9)
+        )
+        db.session.commit()
+        email, user_id = user.email, user.id
+    browser = Browser(portal)
+    browser.sign_in(email)
+    token = browser.page_token("/sign-in/code")
+    barrier = threading.Barrier(THREADS)
+    answers: list[bytes] = []
+
+    def guess(n: int) -> None:
+        conn = browser.connect()  # connected before the barrier: only the POST races
+        barrier.wait(timeout=30)
+        body = urlencode({"code": f"{n:06d}", "csrf_token": token}).encode()
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        answers.append(browser.send("POST", "/sign-in/code", body, headers, conn)[1])
+
+    threads = [threading.Thread(target=guess, args=(n,)) for n in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert len(answers) == THREADS
+    checked = sum(b"The code is not correct" in answer for answer in answers)
+    waited = sum(b"Too many wrong attempts" in answer for answer in answers)
+    assert (checked, waited) == (1, THREADS - 1)
+    with portal.app.app_context():
+        assert (
+            db.session.scalar(
+                select(func.count()).select_from(SignInFailure).where(SignInFailure.email == email)
+            )
+            == 10
+        )
+        assert (
+            db.session.scalar(
+                select(func.count()).select_from(UserSession).where(UserSession.user_id == user_id)
+            )
+            == 0
+        )
