@@ -11,6 +11,7 @@ import pyotp
 import segno
 from flask import current_app
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash
 
 from qa_portal import audit
@@ -82,9 +83,12 @@ def start_setup(user: User) -> TwoStepCredential:
     if found is not None and found.enabled_at is not None:
         raise TwoStepError("Two-step verification is already on", "code")
     if found is None:
-        found = TwoStepCredential(user_id=user.id, secret=pyotp.random_base32())
-        db.session.add(found)
-        db.session.flush()
+        try:
+            with db.session.begin_nested():
+                db.session.add(TwoStepCredential(user_id=user.id, secret=pyotp.random_base32()))
+        except IntegrityError:
+            pass  # the page opened twice at once: the secret the other one made is kept
+        found = db.session.get(TwoStepCredential, user.id)
     return found
 
 

@@ -600,3 +600,31 @@ def test_wrong_codes_sent_together_are_counted_one_after_another_and_wait(portal
             )
             == 0
         )
+
+
+def test_the_set_up_page_opened_many_times_at_once_shows_one_secret_and_no_error(portal):  # noqa: F811
+    with portal.app.app_context():
+        user = factories.user("staff")
+        db.session.commit()
+        email = user.email
+    browser = Browser(portal)
+    browser.sign_in(email)
+    barrier = threading.Barrier(THREADS)
+    pages: list[tuple[int, bytes]] = []
+
+    def open_set_up() -> None:
+        conn = browser.connect()
+        barrier.wait(timeout=30)
+        pages.append(browser.send("GET", "/account/two-step", conn=conn))
+
+    threads = [threading.Thread(target=open_set_up) for _ in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert [status for status, _ in pages] == [200] * THREADS
+    secrets = {
+        re.search(rb"<code data-two-step-secret>([A-Z2-7 ]+)</code>", page)[1] for _, page in pages
+    }
+    assert len(secrets) == 1
