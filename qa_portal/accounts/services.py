@@ -12,7 +12,7 @@ from functools import cache
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import String, bindparam, delete, func, select, update
+from sqlalchemy import String, bindparam, delete, false, func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from qa_portal import audit, outbox
@@ -92,6 +92,7 @@ def set_password(user: User, password: str) -> None:
 def authenticate(email: str, password: str, ip: str) -> User:
     """The user whose credentials these are; one answer for every kind of failure."""
     email = normalise_email(email)
+    _one_attempt_at_a_time(email, ip)
     _refuse_if_throttled(email, ip)
     user = db.session.scalars(select(User).where(User.email == email)).first()
     password_ok = check_password_hash(
@@ -110,6 +111,20 @@ def authenticate(email: str, password: str, ip: str) -> User:
     # The pair's failures are cleared when a session starts: a code may still be to come,
     # and its wrong guesses must not be wiped by giving the password again.
     return user
+
+
+def _one_attempt_at_a_time(email: str, ip: str) -> None:
+    """Hold this email and address pair until the attempt is committed, so attempts sent side
+    by side are checked one after another and cannot all slip in before the wait they earn.
+    The same for a known and an unknown email. PostgreSQL locks the pair; SQLite has a single
+    writer, so a write that changes nothing holds the database."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        digest = hashlib.sha256(f"{email}\n{ip}".encode("utf-8", "surrogatepass")).digest()
+        db.session.execute(
+            select(func.pg_advisory_xact_lock(int.from_bytes(digest[:8], "big", signed=True)))
+        )
+    else:
+        db.session.execute(delete(SignInFailure).where(false()))
 
 
 def count_failure(email: str, ip: str) -> None:
