@@ -24,6 +24,7 @@ from qa_portal.db import db, utcnow
 from tests import factories
 from tests.accounts.test_throttling import ATTACKER_ADDRESS, OWNER_ADDRESS, age_failures
 from tests.conftest import sign_in
+from tests.test_access_by_role import ANON, CASES, records  # noqa: F401
 from tests.visits.test_concurrent_answers import THREADS, Browser, portal  # noqa: F401
 
 
@@ -215,6 +216,25 @@ def test_a_half_signed_in_session_reaches_no_other_page(app, clock, records_for_
         assert response.status_code == 302, url
         assert response.headers["Location"].startswith("/sign-in"), url
     assert client.post("/account/sign-out-other-devices").status_code == 302
+    assert live_sessions(user) == 0
+
+
+def test_a_half_signed_in_session_gets_what_a_stranger_gets_from_every_route(app, clock, records):  # noqa: F811
+    """Every route of the access walk, with its records, GET and POST (JSON answers, file
+    downloads, admin actions): after the password and before the code, nothing more than
+    the signed-out get."""
+    user = factories.user("admin")
+    turn_on(user, clock)
+    client = app.test_client()
+    sign_in(client, user)
+    for case in CASES:
+        if case.endpoint == "accounts.sign_in_code":
+            continue
+        url = case.url(records)
+        response = client.open(url, method=case.method)
+        assert response.status_code == case.expected(ANON), f"{case.method} {url}"
+        if response.status_code == 302:
+            assert response.headers["Location"].startswith("/sign-in"), f"{case.method} {url}"
     assert live_sessions(user) == 0
 
 
@@ -468,6 +488,31 @@ def test_admin_reset_is_not_offered_for_an_account_without_it_or_their_own(login
         )
         == 0
     )
+
+
+def test_set_up_recovery_code_use_new_codes_and_turning_off_are_in_the_audit_log(app, clock):
+    user = factories.user("staff")
+    codes = turn_on(user, clock)
+    client, _ = sign_in_with_code(app, user, codes[0])
+    client.post("/account/two-step/recovery-codes", data={"password": factories.PASSWORD})
+    clock.advance(seconds=30)
+    client.post(
+        "/account/two-step/turn-off",
+        data={"password": factories.PASSWORD, "code": app_code(user, clock)},
+    )
+    assert not mfa.is_on(user)
+    events = db.session.execute(
+        select(AuditEvent.action, AuditEvent.actor_id, AuditEvent.target_id).order_by(AuditEvent.id)
+    ).all()
+    mine = [
+        action for action, actor, target in events if (actor, target) == (user.id, str(user.id))
+    ]
+    assert [a for a in mine if a.startswith(("two_step", "recovery"))] == [
+        "two_step_on",
+        "recovery_code_used",
+        "recovery_codes_renewed",
+        "two_step_off",
+    ]
 
 
 # --- bad input -------------------------------------------------------------------------------
