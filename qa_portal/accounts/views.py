@@ -96,7 +96,7 @@ def _password_version(user) -> float | None:
 
 
 def _ask_for_code(user, remember: bool, next_url: str | None):
-    db.session.commit()
+    db.session.commit()  # ends the password attempt's hold on its email and address
     session.clear()
     until = utcnow() + timedelta(minutes=mfa.PENDING_MINUTES)
     session[PENDING] = {
