@@ -271,6 +271,10 @@ _RULES = {
     ("Partnership", "edit"): _roles(Role.ADMIN),
     ("School", "edit"): _roles(Role.ADMIN),
     ("User", "edit"): _roles(Role.ADMIN),
+    # For a lost phone; never one's own, which needs one's own password and code.
+    ("User", "reset_two_step"): lambda user, record: (
+        user.role is Role.ADMIN and record.id != user.id
+    ),
     ("Visit", "invite"): lambda user, visit: (
         visit.is_open
         and (

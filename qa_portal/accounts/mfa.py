@@ -11,6 +11,7 @@ import pyotp
 import segno
 from flask import current_app
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash
 
 from qa_portal import audit
@@ -26,7 +27,8 @@ _RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 _RECOVERY_GROUPS = 3
 # Between the password and the code: long enough to open the app, too short to walk away.
 PENDING_MINUTES = 5
-# Wrong codes: three free, then the sign-in's growing waits, counted per account.
+# Wrong codes of a signed-in user (set-up, turning off, new recovery codes): three free, then
+# the sign-in's growing waits, counted per account. At sign-in they count as failed sign-ins.
 FREE_FAILURES = 3
 FAILURE_MEMORY = timedelta(hours=24)
 WRONG_CODE = (
@@ -81,9 +83,12 @@ def start_setup(user: User) -> TwoStepCredential:
     if found is not None and found.enabled_at is not None:
         raise TwoStepError("Two-step verification is already on", "code")
     if found is None:
-        found = TwoStepCredential(user_id=user.id, secret=pyotp.random_base32())
-        db.session.add(found)
-        db.session.flush()
+        try:
+            with db.session.begin_nested():
+                db.session.add(TwoStepCredential(user_id=user.id, secret=pyotp.random_base32()))
+        except IntegrityError:
+            pass  # the page opened twice at once: the secret the other one made is kept
+        found = db.session.get(TwoStepCredential, user.id)
     return found
 
 
@@ -120,26 +125,66 @@ def confirm_setup(user: User, code: str) -> list[str]:
 
 
 def verify(user: User, code: str) -> None:
-    """Accept a current code from the app or an unused recovery code, once; otherwise count a
-    failure (the caller commits it) and raise."""
-    found = credential(user)
-    if found is None:
-        raise TwoStepError("Two-step verification is not on for this account", "code")
+    """For a signed-in user: accept a current code from the app or an unused recovery code,
+    once; otherwise count a failure against the account (the caller commits it) and raise."""
+    found = _credential_or_refuse(user)
     _refuse_if_waiting(found)
-    cleaned = _normalise(code)
-    if _is_app_code(cleaned):
-        step = _matching_step(found, cleaned)
-        accepted = step is not None and _claim_step(found, step)
-    else:
-        accepted = _use_recovery_code(user, cleaned)
-    if not accepted:
+    if not _accept(found, user, code):
         _record_failure(found, user)
         raise TwoStepError(WRONG_CODE, "code")
     _clear_failures(found)
 
 
+def verify_at_sign_in(user: User, code: str, ip: str) -> None:
+    """The code step of signing in. A wrong code is a failed sign-in of this email from this
+    address, with the same growing waits as a wrong password (`services.sign_in_wait`), so a
+    guesser elsewhere who has the password never keeps the owner from finishing on their own
+    device; the failures are cleared only when the session starts."""
+    found = _credential_or_refuse(user)
+    _one_attempt_at_a_time(found)
+    wait = services.sign_in_wait(user.email, ip)
+    if wait:
+        raise TwoStepError(f"Too many wrong attempts. {services.wait_message(wait)}", "code")
+    if not _accept(found, user, code):
+        services.count_failure(user.email, ip)
+        audit.record(
+            "two_step_failed", actor=user, target=user, summary="Wrong two-step verification code"
+        )
+        raise TwoStepError(WRONG_CODE, "code")
+
+
+def _one_attempt_at_a_time(found: TwoStepCredential) -> None:
+    """Hold the account's code step until this attempt is committed, so codes sent side by side
+    are counted one after another and cannot all slip in before the wait they earn. A write
+    that changes nothing locks on every database: the row on PostgreSQL, the file on SQLite."""
+    db.session.execute(
+        update(TwoStepCredential)
+        .where(TwoStepCredential.user_id == found.user_id)
+        .values(last_used_step=TwoStepCredential.last_used_step)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _credential_or_refuse(user: User) -> TwoStepCredential:
+    found = credential(user)
+    if found is None:
+        raise TwoStepError("Two-step verification is not on for this account", "code")
+    return found
+
+
+def _accept(found: TwoStepCredential, user: User, code: str) -> bool:
+    """Whether this is a current app code or an unused recovery code, claimed for this use."""
+    cleaned = _normalise(code)
+    if _is_app_code(cleaned):
+        step = _matching_step(found, cleaned)
+        return step is not None and _claim_step(found, step)
+    return _use_recovery_code(user, cleaned)
+
+
 def _normalise(code: str) -> str:
-    return "".join(ch for ch in (code or "").lower() if ch.isalnum())
+    """The code's letters and digits; only ASCII ones, as apps and recovery codes use (other
+    scripts' digits, full-width forms and the like are simply not part of any code)."""
+    return "".join(ch for ch in (code or "").lower() if ch.isascii() and ch.isalnum())
 
 
 def _is_app_code(cleaned: str) -> bool:

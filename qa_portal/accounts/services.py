@@ -12,7 +12,7 @@ from functools import cache
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import String, bindparam, delete, func, select, update
+from sqlalchemy import String, bindparam, delete, false, func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from qa_portal import audit, links, outbox
@@ -94,13 +94,14 @@ def set_password(user: User, password: str) -> None:
 def authenticate(email: str, password: str, ip: str) -> User:
     """The user whose credentials these are; one answer for every kind of failure."""
     email = normalise_email(email)
+    _one_attempt_at_a_time(email, ip)
     _refuse_if_throttled(email, ip)
     user = db.session.scalars(select(User).where(User.email == email)).first()
     password_ok = check_password_hash(
         user.password_hash if user and user.password_hash else dummy_hash(), password
     )
     if user is None or not password_ok or not user.is_active or not user.has_password:
-        db.session.add(SignInFailure(email=email, ip=ip))
+        count_failure(email, ip)
         audit.record(
             "sign_in_failed",
             actor=user,
@@ -109,10 +110,28 @@ def authenticate(email: str, password: str, ip: str) -> User:
             target=user,
         )
         raise SignInRefused("Enter a correct email address and password")
-    db.session.execute(
-        delete(SignInFailure).where(SignInFailure.email == email, SignInFailure.ip == ip)
-    )
+    # The pair's failures are cleared when a session starts: a code may still be to come,
+    # and its wrong guesses must not be wiped by giving the password again.
     return user
+
+
+def _one_attempt_at_a_time(email: str, ip: str) -> None:
+    """Hold this email and address pair until the attempt is committed, so attempts sent side
+    by side are checked one after another and cannot all slip in before the wait they earn.
+    The same for a known and an unknown email. PostgreSQL locks the pair; SQLite has a single
+    writer, so a write that changes nothing holds the database."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        digest = hashlib.sha256(f"{email}\n{ip}".encode("utf-8", "surrogatepass")).digest()
+        db.session.execute(
+            select(func.pg_advisory_xact_lock(int.from_bytes(digest[:8], "big", signed=True)))
+        )
+    else:
+        db.session.execute(delete(SignInFailure).where(false()))
+
+
+def count_failure(email: str, ip: str) -> None:
+    """A failed sign-in of this email from this address: a wrong password or a wrong code."""
+    db.session.add(SignInFailure(email=normalise_email(email), ip=ip))
 
 
 def growing_delay(failures: int, free: int, cap: timedelta) -> timedelta:
@@ -137,6 +156,15 @@ def _refuse_if_throttled(email: str, ip: str) -> None:
     owner signing in (see README, "Sign-in throttling"). Failures against the account from
     other addresses, or on many accounts from this address, only take away the free attempts.
     """
+    wait = sign_in_wait(email, ip)
+    if wait:
+        audit.record("sign_in_throttled", actor_email=email, summary="Sign-in refused: throttled")
+        raise SignInRefused(f"Too many failed attempts to sign in. {wait_message(wait)}")
+
+
+def sign_in_wait(email: str, ip: str) -> timedelta | None:
+    """How long this email must still wait from this address, or None (the rules are in
+    `_refuse_if_throttled`); the code step of two-step verification waits the same way."""
     config = current_app.config
     now = utcnow()
     since = now - timedelta(hours=config["SIGN_IN_FAILURE_MEMORY_HOURS"])
@@ -146,15 +174,13 @@ def _refuse_if_throttled(email: str, ip: str) -> None:
         )
     ).one()
     if not failures:
-        return
+        return None
     free = config["SIGN_IN_FREE_FAILURES"]
     if free and _under_attack(email, ip, since):
         free = 0
     cap = timedelta(minutes=config["SIGN_IN_MAX_DELAY_MINUTES"])
     wait = last + growing_delay(failures, free, cap) - now
-    if wait > timedelta(0):
-        audit.record("sign_in_throttled", actor_email=email, summary="Sign-in refused: throttled")
-        raise SignInRefused(f"Too many failed attempts to sign in. {wait_message(wait)}")
+    return wait if wait > timedelta(0) else None
 
 
 def _under_attack(email: str, ip: str, since: datetime) -> bool:
@@ -194,9 +220,13 @@ def session_limits(remember: bool) -> SessionLimits:
 
 
 def start_session(user: User, *, remember: bool, ip: str, user_agent: str) -> str:
-    """Open a new server-side session and return its raw token for the cookie."""
+    """Open a new server-side session and return its raw token for the cookie; the sign-in
+    has succeeded, so its email and address pair's failures are cleared."""
     raw = secrets.token_urlsafe(32)
     now = utcnow()
+    db.session.execute(
+        delete(SignInFailure).where(SignInFailure.email == user.email, SignInFailure.ip == ip)
+    )
     db.session.add(
         UserSession(
             token_hash=hash_token(raw),

@@ -85,16 +85,23 @@ def _start_session(user, remember: bool, next_url: str | None):
     return redirect(next_url or url_for("main.home"))
 
 
-# Between the password and the code: who, until when, and where to go. Never a session.
+# Between the password and the code: who, until when, and where to go. Never a session, and
+# nothing secret (the cookie is signed, not encrypted).
 PENDING = "two_step_pending"
 
 
+def _password_version(user) -> float | None:
+    """Which password the pending sign-in was given: a change voids a cookie kept from before."""
+    return user.password_changed_at.timestamp() if user.password_changed_at else None
+
+
 def _ask_for_code(user, remember: bool, next_url: str | None):
-    db.session.commit()  # the password's success has cleared its failures
+    db.session.commit()  # ends the password attempt's hold on its email and address
     session.clear()
     until = utcnow() + timedelta(minutes=mfa.PENDING_MINUTES)
     session[PENDING] = {
         "user": user.id,
+        "password": _password_version(user),
         "until": until.timestamp(),
         "remember": remember,
         "next": next_url,
@@ -109,6 +116,8 @@ def _pending_user():
     user_id = pending.get("user")
     user = db.session.get(User, user_id) if isinstance(user_id, int) else None
     if user is None or not user.is_active or not mfa.is_on(user):
+        return None
+    if pending.get("password") != _password_version(user):
         return None
     return user
 
@@ -125,7 +134,7 @@ def sign_in_code():
     form = SignInCodeForm()
     if form.validate_on_submit():
         try:
-            mfa.verify(user, form.code.data)
+            mfa.verify_at_sign_in(user, form.code.data, audit.client_ip())
         except mfa.TwoStepError as exc:
             db.session.commit()  # keep the failure: it counts towards the wait
             form.code.errors = [str(exc)]

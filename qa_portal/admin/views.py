@@ -188,7 +188,7 @@ def user_action(user_id: int, action: str):
 def reset_two_step(user_id: int):
     """For a lost phone: a confirmation page, then two-step verification off everywhere."""
     user = policy.get_or_404(policy.users_for(current_user), id=user_id)
-    if not mfa.is_on(user) or user.id == current_user.id:
+    if not mfa.is_on(user) or not policy.can(current_user, "reset_two_step", user):
         flash(f"Two-step verification is not on for {user.email}, or is your own.", "info")
         return redirect(url_for("admin.user", user_id=user.id))
     form = ConfirmForm()

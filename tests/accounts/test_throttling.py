@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
+from urllib.parse import urlencode
 
 import pytest
 from sqlalchemy import func, select
@@ -11,6 +13,7 @@ from qa_portal.accounts.models import SignInFailure, UserSession
 from qa_portal.accounts.services import growing_delay
 from qa_portal.db import db, utcnow
 from tests import factories
+from tests.visits.test_concurrent_answers import THREADS, Browser, portal  # noqa: F401
 
 WRONG = "Enter a correct email address and password"
 OWNER_ADDRESS = "203.0.113.5"
@@ -174,3 +177,42 @@ def test_failures_are_forgotten_after_a_day(app, client):
     add_failures(user.email, ATTACKER_ADDRESS, 40)
     age_failures(timedelta(hours=app.config["SIGN_IN_FAILURE_MEMORY_HOURS"]))
     assert attempt(client, user.email, factories.PASSWORD, ATTACKER_ADDRESS).status_code == 302
+
+
+def test_wrong_passwords_sent_together_are_checked_one_after_another_and_wait(portal):  # noqa: F811
+    """Over real HTTP to a threaded server (CSRF on): a guesser sending passwords side by side
+    gets one checked, then the wait it earned, as if they had come one by one."""
+    with portal.app.app_context():
+        user = factories.user("staff")
+        # Nine failures from this address an hour ago: the next is checked, then 64 s of wait.
+        hour_ago = utcnow() - timedelta(hours=1)
+        db.session.add_all(
+            SignInFailure(email=user.email, ip="127.0.0.1", created_at=hour_ago) for _ in range(9)
+        )
+        db.session.commit()
+        email = user.email
+    browser = Browser(portal)
+    token = browser.page_token("/sign-in")
+    barrier = threading.Barrier(THREADS)
+    answers: list[bytes] = []
+
+    def guess(n: int) -> None:
+        conn = browser.connect()  # connected before the barrier: only the POST races
+        barrier.wait(timeout=30)
+        form = {"email": email, "password": f"not-it-{n}-at-all", "csrf_token": token}
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        answers.append(browser.send("POST", "/sign-in", urlencode(form).encode(), headers, conn)[1])
+
+    threads = [threading.Thread(target=guess, args=(n,)) for n in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert len(answers) == THREADS
+    checked = sum(WRONG.encode() in answer for answer in answers)
+    waited = sum(b"Wait 64 seconds before trying again" in answer for answer in answers)
+    assert (checked, waited) == (1, THREADS - 1)
+    with portal.app.app_context():
+        stored = select(func.count()).select_from(SignInFailure).where(SignInFailure.email == email)
+        assert db.session.scalar(stored) == 10
