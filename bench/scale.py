@@ -86,7 +86,10 @@ def main() -> None:
         started = time.perf_counter()
         with database(kind) as (url, storage):
             for phase in ("demo", "national"):
+                phase_started = time.perf_counter()
                 figures.update(run_phase(phase, url, storage, args.scale))
+                seconds = time.perf_counter() - phase_started
+                print(f"scale_{kind}_{phase}_phase: {seconds:.0f} s", flush=True)
         print(f"scale_{kind}_total: {time.perf_counter() - started:.0f} s", flush=True)
     within, measured = within_targets(figures, "postgresql" if "postgresql" in kinds else kinds[0])
     print(f"scale_pages_within_targets: {within} of {measured} count")
