@@ -6,7 +6,7 @@ PORT ?= 5000
 export PORT
 export FLASK_APP := wsgi.py
 
-.PHONY: run test lint bench system-packages clean
+.PHONY: run test lint bench bench-scale system-packages clean
 
 run: $(VENV)/.installed-run
 	scripts/system-packages.sh runtime
@@ -26,6 +26,9 @@ lint: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/run.py
+
+bench-scale: $(VENV)/.installed-dev
+	$(BIN)/python bench/scale.py
 
 system-packages:
 	scripts/system-packages.sh

@@ -1,0 +1,702 @@
+"""A national-scale data set on top of the demo: providers, users, visits with their answers,
+compliance evidence, audit events and email, made with bulk inserts through the models.
+
+`generate(session, scale)` adds `counts(scale)` records (scale 1.0: 2,000 providers, 2,000
+users, 20,000 visits, 50,000 compliance items, 200,000 audit events); every visit that has
+taken place has ANSWERS_PER_VISIT answers. It needs the reference data and a published
+framework (what `flask seed-demo` loads) and uses the demo's people when they are there, so
+that each demo sign-in has something to see. Deterministic: the same seed gives the same data.
+It never commits. A new kind of record is one more `_add_<records>` step called from
+`generate`, with its base count in BASE.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from types import SimpleNamespace
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from qa_portal import clock
+from qa_portal.accounts.models import Role, User
+from qa_portal.audit import AuditEvent
+from qa_portal.demo import DEMO_PASSWORD
+from qa_portal.frameworks.models import (
+    Criterion,
+    CriterionKind,
+    Framework,
+    FrameworkStatus,
+    Rating,
+)
+from qa_portal.outbox import OutboxMessage
+from qa_portal.partnerships.models import Partnership, School
+from qa_portal.providers.compliance import is_required
+from qa_portal.providers.models import (
+    ComplianceItem,
+    ComplianceKind,
+    ItemStatus,
+    OfstedJudgement,
+    OfstedRegistrationType,
+    Provider,
+    ProviderStatus,
+    ProviderStatusChange,
+    VocationalArea,
+    provider_partnerships,
+    provider_vocational_areas,
+)
+from qa_portal.visits.models import (
+    ActionStatus,
+    Answer,
+    AreaJudgement,
+    FollowUpAction,
+    Judgement,
+    Visit,
+    VisitInvitee,
+    VisitStatus,
+    VisitType,
+)
+from qa_portal.visits.signoff import propose
+
+# Records added at scale 1.0: a county's register grown to national size.
+BASE = {
+    "providers": 2_000,
+    "users": 2_000,
+    "visits": 20_000,
+    "compliance_items": 50_000,
+    "audit_events": 200_000,
+    "outbox_messages": 20_000,
+}
+MINIMUM = {"users": 10}  # a member of staff per partnership, a head and a provider user
+ANSWERS_PER_VISIT = 40
+BATCH = 5_000
+SEED = 2026
+
+# Each visit's status by its number modulo 100: most past visits published, some signed off
+# and waiting, some cancelled, two in every hundred under way and eight still to come.
+_STATUS_PATTERN = (
+    [VisitStatus.SCHEDULED] * 8
+    + [VisitStatus.IN_PROGRESS] * 2
+    + [VisitStatus.SIGNED_OFF] * 5
+    + [VisitStatus.CANCELLED] * 3
+    + [VisitStatus.PUBLISHED] * 82
+)
+HELD = (VisitStatus.IN_PROGRESS, VisitStatus.SIGNED_OFF, VisitStatus.PUBLISHED)
+_PROVIDER_STATUSES = (
+    [ProviderStatus.APPROVED] * 80
+    + [ProviderStatus.APPROVED_WITH_CONDITIONS] * 8
+    + [ProviderStatus.SUSPENDED] * 5
+    + [ProviderStatus.CLOSED] * 7
+)
+_STATUS_REASONS = {
+    ProviderStatus.APPROVED_WITH_CONDITIONS: "Approved on condition that a second member of "
+    "staff is DBS checked",
+    ProviderStatus.SUSPENDED: "Suspended pending renewal of employer's liability cover",
+    ProviderStatus.CLOSED: "The provider has ceased trading",
+}
+_TOWNS = (
+    "Ashby",
+    "Barwell",
+    "Birstall",
+    "Blaby",
+    "Coalville",
+    "Enderby",
+    "Glenfield",
+    "Hinckley",
+    "Ibstock",
+    "Kibworth",
+    "Loughborough",
+    "Lutterworth",
+    "Market Harborough",
+    "Melton",
+    "Oadby",
+    "Shepshed",
+    "Syston",
+    "Wigston",
+)
+_FIRST = ("Alex", "Bea", "Chris", "Dana", "Eli", "Fran", "Gus", "Hana", "Ira", "Jo", "Kit", "Lee")
+_LAST = ("Adams", "Begum", "Clarke", "Dhillon", "Evans", "Fox", "Green", "Hall", "Iqbal", "Jones")
+_NOTES = (
+    "Seen and in order.",
+    "Records checked with the centre manager; nothing missing.",
+    "Two pupils talked us through their work and knew who to go to with a worry.",
+    "The register was complete and matched the schools' records for the week.",
+    "Risk assessment seen, dated this term and signed by the manager.",
+)
+_ACTIONS = (
+    "Hold and log a fire drill every term.",
+    "Send the updated risk assessment to the placing schools.",
+    "Plan English and maths for every pupil, with the placing school.",
+    "Record attendance and send it to schools on the same day.",
+)
+_AUDIT_ACTIONS = (
+    ("sign_in", "User", "Signed in"),
+    ("sign_in", "User", "Signed in"),
+    ("sign_in", "User", "Signed in"),
+    ("sign_out", "User", "Signed out"),
+    ("provider_changed", "Provider", "Changed contact details"),
+    ("compliance_uploaded", "ComplianceItem", "Document uploaded"),
+    ("compliance_verified", "ComplianceItem", "Document verified"),
+    ("document_downloaded", "ComplianceItem", "Document downloaded"),
+    ("visit_scheduled", "Visit", "Scheduled a visit"),
+    ("visit_signed_off", "Visit", "Signed off a visit"),
+    ("visit_published", "Visit", "Published a visit"),
+    ("visit_report_downloaded", "Visit", "Report downloaded"),
+)
+
+
+def counts(scale: float) -> dict[str, int]:
+    """How many of each record `generate` adds at this scale."""
+    return {name: max(MINIMUM.get(name, 1), round(base * scale)) for name, base in BASE.items()}
+
+
+@dataclass
+class _Made:
+    """What has been made so far, for the later steps to refer to."""
+
+    today: date
+    now: datetime
+    framework: Framework
+    criteria: list[Criterion] = field(default_factory=list)
+    providers: list[dict] = field(default_factory=list)  # id, status, partnerships, ...
+    staff: list[User] = field(default_factory=list)
+    heads: list[User] = field(default_factory=list)
+    provider_users: dict[int, list[int]] = field(default_factory=dict)
+    users: list[tuple[int, str]] = field(default_factory=list)  # (id, email)
+    visit_ids: list[int] = field(default_factory=list)
+    item_ids: list[int] = field(default_factory=list)
+    added: dict[str, int] = field(default_factory=dict)
+
+
+def generate(session: Session, scale: float, seed: int = SEED) -> dict[str, int]:
+    """Add the national-scale records; returns how many rows of each kind were added."""
+    rng = random.Random(seed)
+    wanted = counts(scale)
+    framework = session.scalars(
+        select(Framework)
+        .where(Framework.status == FrameworkStatus.PUBLISHED)
+        .order_by(Framework.version.desc())
+        .limit(1)
+    ).one()
+    now = datetime.now(UTC).replace(microsecond=0)
+    made = _Made(today=clock.today(), now=now, framework=framework)
+    made.criteria = _full_framework(session, framework)
+    _add_providers(session, rng, made, wanted["providers"])
+    _add_users(session, rng, made, wanted["users"])
+    _add_visits(session, rng, made, wanted["visits"])
+    _add_compliance_items(session, rng, made, wanted["compliance_items"])
+    _add_audit_events(session, rng, made, wanted["audit_events"])
+    _add_outbox_messages(session, rng, made, wanted["outbox_messages"])
+    return made.added
+
+
+def _bulk(session: Session, model, rows: Iterable[dict], made: _Made, name: str) -> None:
+    """Insert rows in batches of BATCH through the model (no ids returned)."""
+    batch: list[dict] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= BATCH:
+            session.execute(insert(model), batch)
+            made.added[name] = made.added.get(name, 0) + len(batch)
+            batch = []
+    if batch:
+        session.execute(insert(model), batch)
+        made.added[name] = made.added.get(name, 0) + len(batch)
+
+
+def _bulk_ids(session: Session, model, rows: list[dict], made: _Made, name: str) -> list[int]:
+    """Insert rows in batches and return their new ids, in the rows' order."""
+    ids: list[int] = []
+    for start in range(0, len(rows), BATCH):
+        result = session.execute(
+            insert(model).returning(model.id, sort_by_parameter_order=True),
+            rows[start : start + BATCH],
+        )
+        ids.extend(result.scalars().all())
+    made.added[name] = made.added.get(name, 0) + len(rows)
+    return ids
+
+
+def _full_framework(session: Session, framework: Framework) -> list[Criterion]:
+    """The framework's criteria, topped up to ANSWERS_PER_VISIT with copies of its own (as
+    the PDF benchmark does): a full visit answers that many."""
+    areas = list(framework.areas)
+    criteria = [c for area in areas for c in area.criteria]
+    for extra in range(ANSWERS_PER_VISIT - len(criteria)):
+        area, model = areas[extra % len(areas)], criteria[extra]
+        criterion = Criterion(
+            position=len(area.criteria) + 1,
+            code=f"scale-{extra + 1}",
+            kind=model.kind,
+            prompt=model.prompt,
+            guidance=model.guidance,
+            descriptor_green=model.descriptor_green,
+            descriptor_amber=model.descriptor_amber,
+            descriptor_red=model.descriptor_red,
+            source=model.source,
+        )
+        area.criteria.append(criterion)
+        criteria.append(criterion)
+    session.flush()
+    return [c for area in areas for c in area.criteria][:ANSWERS_PER_VISIT]
+
+
+def _add_providers(session: Session, rng: random.Random, made: _Made, count: int) -> None:
+    partnership_ids = session.scalars(select(Partnership.id).order_by(Partnership.id)).all()
+    area_ids = session.scalars(select(VocationalArea.id).order_by(VocationalArea.id)).all()
+    start = session.scalar(select(Provider.id).order_by(Provider.id.desc()).limit(1)) or 0
+    rows, facts = [], []
+    for index in range(count):
+        number = start + index + 1
+        status = rng.choice(_PROVIDER_STATUSES)
+        ofsted = rng.random() < 0.1
+        town = _TOWNS[index % len(_TOWNS)]
+        slug = f"p{number:05d}"
+        created = made.now - timedelta(days=rng.randint(400, 2000))
+        rows.append(
+            {
+                "name": f"{town} Skills Centre {number:05d}",
+                "address": f"Unit {index % 40 + 1}, {town} Enterprise Park",
+                "postcode": f"LE{index % 19 + 1} {index % 9 + 1}AB",
+                "contact_name": "Centre manager",
+                "contact_email": f"office@{slug}.example.org",
+                "contact_phone": f"0116 496 {index % 10000:04d}",
+                "website": f"https://{slug}.example.org",
+                "age_from": 11,
+                "age_to": 16,
+                "capacity": 4 + index % 20,
+                "transports_pupils": rng.random() < 0.25,
+                "ofsted_registered": ofsted,
+                "ofsted_urn": f"SC{number:06d}" if ofsted else None,
+                "ofsted_registration_type": (
+                    OfstedRegistrationType.INDEPENDENT_SCHOOL if ofsted else None
+                ),
+                "ofsted_judgement": rng.choice(list(OfstedJudgement)) if ofsted else None,
+                "ofsted_inspection_date": (
+                    made.today - timedelta(days=rng.randint(30, 1400)) if ofsted else None
+                ),
+                "lebc_check_date": made.today - timedelta(days=rng.randint(10, 700)),
+                "dsl_name": "Designated safeguarding lead",
+                "dsl_email": f"safeguarding@{slug}.example.org",
+                "dsl_phone": f"0116 497 {index % 10000:04d}",
+                "status": status,
+                "created_at": created,
+                "updated_at": created,
+            }
+        )
+        used_by = rng.sample(partnership_ids, rng.choice((0, 1, 1, 1, 2, 2, 3, 4)))
+        if status is not ProviderStatus.CLOSED and not used_by:
+            used_by = [rng.choice(partnership_ids)]
+        facts.append((status, used_by, rng.sample(area_ids, rng.choice((1, 1, 2)))))
+    ids = _bulk_ids(session, Provider, rows, made, "providers")
+    _bulk(
+        session,
+        provider_partnerships,
+        (
+            {"provider_id": i, "partnership_id": p}
+            for i, f in zip(ids, facts, strict=True)
+            for p in f[1]
+        ),
+        made,
+        "provider_partnerships",
+    )
+    _bulk(
+        session,
+        provider_vocational_areas,
+        ({"provider_id": i, "area_id": a} for i, f in zip(ids, facts, strict=True) for a in f[2]),
+        made,
+        "provider_vocational_areas",
+    )
+    _bulk(session, ProviderStatusChange, _status_changes(rng, made, ids, facts), made, "status")
+    made.added["provider_status_changes"] = made.added.pop("status")
+    made.providers = [
+        {
+            "id": i,
+            "status": f[0],
+            "partnerships": f[1],
+            "transports_pupils": row["transports_pupils"],
+            "ofsted_registered": row["ofsted_registered"],
+        }
+        for i, f, row in zip(ids, facts, rows, strict=True)
+    ]
+
+
+def _status_changes(rng: random.Random, made: _Made, ids, facts) -> Iterator[dict]:
+    for provider_id, (status, _, _) in zip(ids, facts, strict=True):
+        approved = made.today - timedelta(days=rng.randint(200, 1500))
+        yield {
+            "provider_id": provider_id,
+            "status": ProviderStatus.APPROVED,
+            "reason": "Approved after the annual QA visit",
+            "effective_on": approved,
+            "changed_at": _at(approved, 16),
+            "changed_by_id": None,
+        }
+        if status is not ProviderStatus.APPROVED:
+            changed = made.today - timedelta(days=rng.randint(5, 180))
+            yield {
+                "provider_id": provider_id,
+                "status": status,
+                "reason": _STATUS_REASONS[status],
+                "effective_on": changed,
+                "changed_at": _at(changed, 11),
+                "changed_by_id": None,
+            }
+
+
+def _add_users(session: Session, rng: random.Random, made: _Made, count: int) -> None:
+    """Staff of each partnership, heads of schools and provider users, all with the demo
+    password so that any of them can sign in."""
+    partnership_ids = session.scalars(select(Partnership.id).order_by(Partnership.id)).all()
+    school_ids = session.scalars(select(School.id).order_by(School.id)).all()
+    staff = max(len(partnership_ids), count * 3 // 10)
+    provider_users = max(1, count * 3 // 10) if made.providers else 0
+    heads = count - staff - provider_users
+    password = _password_hash()
+    rows = []
+    for index in range(count):
+        if index < staff:
+            partnership_id = partnership_ids[index % len(partnership_ids)]
+            role, extra = Role.STAFF, {"partnership_id": partnership_id}
+            title = "SEIP co-ordinator"
+        elif index < staff + heads:
+            role, extra, title = Role.HEAD, {"school_id": rng.choice(school_ids)}, "Headteacher"
+        else:
+            role, title = Role.PROVIDER, "Centre manager"
+            extra = {"provider_id": rng.choice(made.providers)["id"]}
+        created = made.now - timedelta(days=rng.randint(30, 1500))
+        rows.append(
+            {
+                "email": f"scale.{role.value}.{index + 1:05d}@example.org",
+                "name": f"{rng.choice(_FIRST)} {rng.choice(_LAST)}",
+                "job_title": title,
+                "role": role,
+                "partnership_id": None,
+                "school_id": None,
+                "provider_id": None,
+                **extra,
+                "password_hash": password,
+                "password_changed_at": created,
+                "last_sign_in_at": made.now - timedelta(hours=rng.randint(1, 2000)),
+                "created_at": created,
+                "updated_at": created,
+            }
+        )
+    _bulk_ids(session, User, rows, made, "users")
+    everyone = session.scalars(select(User).order_by(User.id)).all()
+    made.users = [(u.id, u.email) for u in everyone]
+    made.staff = [u for u in everyone if u.role is Role.STAFF and u.disabled_at is None]
+    made.heads = [u for u in everyone if u.role is Role.HEAD and u.disabled_at is None]
+    for user in everyone:
+        if user.role is Role.PROVIDER:
+            made.provider_users.setdefault(user.provider_id, []).append(user.id)
+
+
+def _password_hash() -> str:
+    from qa_portal.accounts.services import set_password
+
+    model = User(email="scale@example.org")
+    set_password(model, DEMO_PASSWORD)
+    return model.password_hash
+
+
+def _add_visits(session: Session, rng: random.Random, made: _Made, count: int) -> None:
+    """Visits across every open provider, led by staff of a partnership using it, each with
+    its invitations; held ones with their answers; signed-off ones with their judgements."""
+    provider_ids = session.scalars(
+        select(Provider.id).where(Provider.status != ProviderStatus.CLOSED).order_by(Provider.id)
+    ).all()
+    users_of: dict[int, list[int]] = {}
+    for provider_id, partnership_id in session.execute(select(provider_partnerships)):
+        users_of.setdefault(provider_id, []).append(partnership_id)
+    staff_by_partnership: dict[int, list[User]] = {}
+    for person in made.staff:
+        staff_by_partnership.setdefault(person.partnership_id, []).append(person)
+    plans = []
+    for index in range(count):
+        provider_id = rng.choice(provider_ids)
+        using = users_of.get(provider_id, [])
+        candidates = [s for p in using for s in staff_by_partnership.get(p, [])] or made.staff
+        plans.append(_plan_visit(rng, made, index, provider_id, rng.choice(candidates)))
+    ids = _bulk_ids(session, Visit, [plan["visit"] for plan in plans], made, "visits")
+    made.visit_ids = ids
+    _bulk(session, VisitInvitee, _invitees(rng, made, ids, plans), made, "visit_invitees")
+    _bulk(session, Answer, _answers(made, ids, plans), made, "answers")
+    _bulk(session, AreaJudgement, _judgements(ids, plans), made, "area_judgements")
+    _bulk(session, FollowUpAction, _actions(rng, ids, plans), made, "follow_up_actions")
+
+
+def _plan_visit(rng: random.Random, made: _Made, index: int, provider_id: int, lead: User):
+    status = _STATUS_PATTERN[index % len(_STATUS_PATTERN)]
+    held = _visit_date(rng, made.today, status)
+    visit = {
+        "provider_id": provider_id,
+        "framework_id": made.framework.id,
+        "visit_type": rng.choice((VisitType.ANNUAL,) * 3 + tuple(VisitType)),
+        "visit_date": held,
+        "lead_id": lead.id,
+        "partnership_id": lead.partnership_id,
+        "status": status,
+        "purpose": "Annual QA visit",
+        "overall": None,
+        "strengths": "",
+        "development": "",
+        "signed_off_at": None,
+        "signed_off_by_id": None,
+        "published_at": None,
+        "report_key": None,
+        "created_by_id": lead.id,
+        "created_at": _at(min(held, made.today) - timedelta(days=21), 9),
+        "updated_at": _at(min(held, made.today), 17),
+    }
+    plan = {"visit": visit, "lead": lead, "ratings": []}
+    if status in HELD:
+        plan["ratings"] = [_rating(rng, c.kind) for c in made.criteria]
+    if status in (VisitStatus.SIGNED_OFF, VisitStatus.PUBLISHED):
+        _sign_off(rng, made, plan)
+    return plan
+
+
+def _visit_date(rng: random.Random, today: date, status: VisitStatus) -> date:
+    days = {
+        VisitStatus.SCHEDULED: -rng.randint(1, 90),
+        VisitStatus.IN_PROGRESS: rng.randint(0, 6),
+        VisitStatus.SIGNED_OFF: rng.randint(7, 60),
+        VisitStatus.CANCELLED: rng.randint(-60, 365),
+        VisitStatus.PUBLISHED: rng.randint(20, 1095),
+    }[status]
+    return today - timedelta(days=days)
+
+
+def _rating(rng: random.Random, kind: CriterionKind) -> Rating:
+    if kind is CriterionKind.RATING:
+        return rng.choices(
+            (Rating.GREEN, Rating.AMBER, Rating.RED, Rating.NOT_APPLICABLE, Rating.NOT_SEEN),
+            (70, 20, 4, 3, 3),
+        )[0]
+    return rng.choices((Rating.MET, Rating.NOT_MET, Rating.NOT_APPLICABLE), (90, 5, 5))[0]
+
+
+def _sign_off(rng: random.Random, made: _Made, plan: dict) -> None:
+    visit, lead = plan["visit"], plan["lead"]
+    by_area: dict[int, list[Rating]] = {}
+    for criterion, rating in zip(made.criteria, plan["ratings"], strict=True):
+        by_area.setdefault(criterion.area_id, []).append(rating)
+    plan["judgements"] = {
+        area_id: propose(ratings) or Judgement.GREEN for area_id, ratings in by_area.items()
+    }
+    found = set(plan["judgements"].values())
+    overall = next(j for j in (Judgement.RED, Judgement.AMBER, Judgement.GREEN) if j in found)
+    signed = min(_at(visit["visit_date"] + timedelta(days=rng.randint(0, 5)), 15), made.now)
+    visit.update(
+        overall=overall,
+        strengths="Warm, consistent relationships; pupils attend well and speak highly of staff.",
+        development="Keep the fire drill log current; plan English and maths for every pupil.",
+        signed_off_at=signed,
+        signed_off_by_id=lead.id,
+    )
+    if visit["status"] is VisitStatus.PUBLISHED:
+        visit["published_at"] = min(signed + timedelta(days=rng.randint(1, 10)), made.now)
+
+
+def _invitees(rng: random.Random, made: _Made, ids, plans) -> Iterator[dict]:
+    """The lead, for most visits a head, and for some another member of staff."""
+    for visit_id, plan in zip(ids, plans, strict=True):
+        invited = _at(plan["visit"]["visit_date"], 9) - timedelta(days=21)
+        people = [plan["lead"].id]
+        if made.heads and rng.random() < 0.6:
+            people.append(rng.choice(made.heads).id)
+        if rng.random() < 0.3:
+            people.append(rng.choice(made.staff).id)
+        for user_id in dict.fromkeys(people):
+            yield {
+                "visit_id": visit_id,
+                "user_id": user_id,
+                "invited_at": invited,
+                "invited_by_id": plan["lead"].id,
+                "note": "",
+            }
+
+
+def _answers(made: _Made, ids, plans) -> Iterator[dict]:
+    criterion_ids = [c.id for c in made.criteria]
+    for visit_id, plan in zip(ids, plans, strict=True):
+        if not plan["ratings"]:
+            continue
+        start = _at(plan["visit"]["visit_date"], 10)
+        for position, (criterion_id, rating) in enumerate(
+            zip(criterion_ids, plan["ratings"], strict=True)
+        ):
+            yield {
+                "visit_id": visit_id,
+                "criterion_id": criterion_id,
+                "rating": rating,
+                "note": _NOTES[(visit_id + position) % len(_NOTES)],
+                "answered_at": start + timedelta(minutes=3 * position),
+                "answered_by_id": plan["lead"].id,
+            }
+
+
+def _judgements(ids, plans) -> Iterator[dict]:
+    for visit_id, plan in zip(ids, plans, strict=True):
+        for area_id, judgement in plan.get("judgements", {}).items():
+            yield {
+                "visit_id": visit_id,
+                "area_id": area_id,
+                "proposed": judgement,
+                "judgement": judgement,
+                "override_reason": "",
+            }
+
+
+def _actions(rng: random.Random, ids, plans) -> Iterator[dict]:
+    """Follow-up actions where a signed-off visit found something to improve."""
+    for visit_id, plan in zip(ids, plans, strict=True):
+        visit = plan["visit"]
+        if visit["overall"] not in (Judgement.AMBER, Judgement.RED):
+            continue
+        for number in range(rng.randint(1, 3)):
+            yield {
+                "visit_id": visit_id,
+                "description": _ACTIONS[(visit_id + number) % len(_ACTIONS)],
+                "owner": "Centre manager",
+                "due_on": visit["visit_date"] + timedelta(days=30 * (number + 1)),
+                "status": rng.choice(list(ActionStatus)),
+                "provider_response": "",
+                "responded_at": None,
+            }
+
+
+def _add_compliance_items(session: Session, rng: random.Random, made: _Made, count: int) -> None:
+    """Each generated provider's current evidence (valid, expiring within 30 days, expired or
+    awaiting verification) and, with what is left of its share, the certificates they
+    replaced in earlier years."""
+    kinds = session.scalars(
+        select(ComplianceKind).where(ComplianceKind.active).order_by(ComplianceKind.position)
+    ).all()
+    providers = made.providers
+    share, extra = divmod(count, len(providers))
+    rows = []
+    for index, provider in enumerate(providers):
+        wanted = share + (1 if index < extra else 0)
+        facts = SimpleNamespace(**provider)
+        current = [k for k in kinds if is_required(k, facts) or rng.random() < 0.3][:wanted]
+        for number in range(wanted):
+            kind = current[number % len(current)] if current else kinds[number % len(kinds)]
+            years_back = number // len(current) if current else 1 + number
+            rows.append(_item(rng, made, provider, kind, years_back, len(rows)))
+    _bulk(session, ComplianceItem, rows, made, "compliance_items")
+
+
+def _item(rng, made: _Made, provider: dict, kind: ComplianceKind, years_back: int, serial: int):
+    uploader = (made.provider_users.get(provider["id"]) or [None])[0]
+    checker = rng.choice(made.staff).id
+    if years_back:
+        state = "superseded"
+        expiry = made.today - timedelta(days=365 * (years_back - 1) + rng.randint(1, 60))
+    else:
+        state = rng.choices(("valid", "expiring", "expired", "awaiting"), (72, 10, 9, 9))[0]
+        expiry = made.today + timedelta(
+            days={
+                "valid": rng.randint(31, 365),
+                "expiring": rng.randint(0, 30),
+                "expired": -rng.randint(1, 120),
+                "awaiting": rng.randint(200, 400),
+            }[state]
+        )
+    issue = expiry - timedelta(days=365)
+    uploaded = min(_at(issue, 12), made.now)
+    status = {
+        "superseded": ItemStatus.SUPERSEDED,
+        "awaiting": ItemStatus.AWAITING_VERIFICATION,
+    }.get(state, ItemStatus.VERIFIED)
+    checked = status is not ItemStatus.AWAITING_VERIFICATION
+    key = f"scale/compliance/{provider['id']}/{serial:07d}.pdf"
+    return {
+        "provider_id": provider["id"],
+        "kind_id": kind.id,
+        "reference": f"{kind.code[:3].upper()}-{serial:07d}",
+        "issue_date": issue,
+        "expiry_date": expiry if kind.expires else None,
+        "cover_amount": (kind.min_cover_amount or 5_000_000) if kind.needs_cover_amount else None,
+        "notes": "",
+        "document_key": key,
+        "document_name": f"{kind.code}.pdf",
+        "document_type": "application/pdf",
+        "document_size": 20_000 + serial % 50_000,
+        "document_sha256": hashlib.sha256(key.encode()).hexdigest(),
+        "uploaded_by_id": uploader,
+        "status": status,
+        "verified_by_id": checker if checked else None,
+        "verified_at": min(uploaded + timedelta(days=2), made.now) if checked else None,
+        "verification_note": "Checked against the certificate" if checked else "",
+        "superseded_at": _at(expiry, 9) if years_back else None,
+        "created_at": uploaded,
+        "updated_at": uploaded,
+    }
+
+
+def _add_audit_events(session: Session, rng: random.Random, made: _Made, count: int) -> None:
+    """Two years of sign-ins, changes, verifications and downloads."""
+    targets = {
+        "User": [user_id for user_id, _ in made.users],
+        "Provider": [p["id"] for p in made.providers],
+        "ComplianceItem": session.scalars(
+            select(ComplianceItem.id).order_by(ComplianceItem.id.desc()).limit(5000)
+        ).all(),
+        "Visit": made.visit_ids or [0],
+    }
+    span = 730 * 24 * 3600
+
+    def rows() -> Iterator[dict]:
+        for index in range(count):
+            action, target_type, summary = _AUDIT_ACTIONS[index % len(_AUDIT_ACTIONS)]
+            actor_id, actor_email = rng.choice(made.users)
+            target_id = actor_id if target_type == "User" else rng.choice(targets[target_type])
+            yield {
+                "created_at": made.now - timedelta(seconds=rng.randint(60, span)),
+                "actor_id": actor_id,
+                "actor_email": actor_email,
+                "action": action,
+                "target_type": target_type,
+                "target_id": str(target_id),
+                "summary": summary,
+                "details": {},
+                "ip": f"192.0.2.{index % 250 + 1}",
+            }
+
+    _bulk(session, AuditEvent, rows(), made, "audit_events")
+
+
+def _add_outbox_messages(session: Session, rng: random.Random, made: _Made, count: int) -> None:
+    """A year of invitations and reminders: nearly all sent, a few queued or given up."""
+
+    def rows() -> Iterator[dict]:
+        for index in range(count):
+            _, email = rng.choice(made.users)
+            created = made.now - timedelta(minutes=rng.randint(5, 365 * 24 * 60))
+            fate = rng.choices(("sent", "queued", "failed"), (95, 3, 2))[0]
+            yield {
+                "created_at": created,
+                "to_address": email,
+                "subject": f"QA visit reminder {index + 1}",
+                "body": "Hello,\n\nA reminder of the QA visit you are invited to.\n",
+                "sent_at": created + timedelta(seconds=30) if fate == "sent" else None,
+                "attempts": {"sent": 1, "queued": 0, "failed": 8}[fate],
+                "last_error": "Connection refused" if fate == "failed" else "",
+                "secret_link": None,
+                "next_attempt_at": None,
+                "claimed_by": None,
+                "claimed_until": None,
+                "failed_at": created + timedelta(hours=6) if fate == "failed" else None,
+            }
+
+    _bulk(session, OutboxMessage, rows(), made, "outbox_messages")
+
+
+def _at(day: date, hour: int) -> datetime:
+    return datetime.combine(day, time(hour), tzinfo=UTC)
