@@ -33,6 +33,7 @@ from qa_portal.frameworks.models import (
     FrameworkStatus,
     Rating,
 )
+from qa_portal.inputs import name_key
 from qa_portal.outbox import OutboxMessage
 from qa_portal.partnerships.models import Partnership, School
 from qa_portal.providers.compliance import is_required
@@ -260,6 +261,7 @@ def _add_providers(session: Session, rng: random.Random, made: _Made, count: int
         rows.append(
             {
                 "name": f"{town} Skills Centre {number:05d}",
+                "name_key": name_key(f"{town} Skills Centre {number:05d}"),
                 "address": f"Unit {index % 40 + 1}, {town} Enterprise Park",
                 "postcode": f"LE{index % 19 + 1} {index % 9 + 1}AB",
                 "contact_name": "Centre manager",
