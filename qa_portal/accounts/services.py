@@ -347,6 +347,10 @@ def update_user(
         # A change of role or scope must not ride on sessions opened under the old one.
         if diff.keys() & {"role", "partnership_id", "school_id", "provider_id", "email"}:
             end_other_sessions(user)
+        # A link already sent to the old address must not set the password of the account
+        # that has moved to the new one.
+        if "email" in diff:
+            _expire_tokens(user)
         audit.record(
             "user_changed", actor=actor, target=user, summary=f"Changed {user.email}", details=diff
         )
