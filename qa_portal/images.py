@@ -178,7 +178,7 @@ def _decode(
 ) -> Image.Image:
     """The image upright, in RGB, reduced to fit `edge` and converted to sRGB."""
     unreadable = UNREADABLE if noun == "photo" else UNREADABLE_IMAGE
-    if _too_many_parts(data, image_format):
+    if _hostile_structure(data, image_format):
         raise UploadRefused(unreadable)
     try:
         with Image.open(io.BytesIO(data), formats=[image_format]) as probe:
@@ -213,17 +213,21 @@ def _decode(
     return img
 
 
-def _too_many_parts(data: bytes, image_format: str) -> bool:
-    """Whether the file holds more scans (JPEG) or chunks (PNG) than any real image has."""
+def _hostile_structure(data: bytes, image_format: str) -> bool:
+    """Whether the file holds more scans (JPEG) or chunks (PNG) than any real image has, or a
+    PNG's header is not its one and only first chunk, as the format requires (Pillow would
+    read the last header it meets, and the memory budget reads the first chunk's)."""
     if image_format == "JPEG":
         # Entropy-coded data never holds 0xFF 0xDA (an 0xFF there is followed by 0x00 or a
         # restart marker), so this counts the scans, and any in an EXIF thumbnail.
         return data.count(b"\xff\xda") > MAX_JPEG_SCANS
     if image_format == "PNG":
-        pos, chunks = 8, 0
+        if data[12:16] != b"IHDR":
+            return True
+        pos, chunks = 33, 1  # after the signature and the 13-byte header chunk
         while pos + 8 <= len(data):
             chunks += 1
-            if chunks > MAX_PNG_CHUNKS:
+            if chunks > MAX_PNG_CHUNKS or data[pos + 4 : pos + 8] == b"IHDR":
                 return True
             pos += 12 + int.from_bytes(data[pos : pos + 4], "big")
     return False

@@ -12,7 +12,7 @@ from PIL import Image, ImageFile
 
 from qa_portal.images import MAX_JPEG_SCANS, MAX_PNG_CHUNKS, process_document_image, process_photo
 from qa_portal.storage import JPEG, PNG, UploadRefused
-from tests.images.samples import png_chunk
+from tests.images.samples import png_16bit_rgba, png_chunk
 
 LIMIT = 20 * 1024 * 1024
 
@@ -117,4 +117,21 @@ def test_a_png_of_countless_empty_chunks_is_refused_before_it_is_decoded(monkeyp
         process_photo(data, max_bytes=LIMIT)
     with pytest.raises(UploadRefused, match="could not be read"):
         process_document_image(data, PNG)
+    assert decoded == []
+
+
+def sixteen_bit_png_with_a_chunk_first(kind: bytes) -> bytes:
+    data = png_16bit_rgba(5000)
+    return data[:8] + png_chunk(kind, struct.pack(">IIBBBBB", 5000, 5000, 8, 6, 0, 0, 0)) + data[8:]
+
+
+@pytest.mark.parametrize("kind", [b"prIv", b"IHDR"], ids=["private-chunk", "second-header"])
+def test_a_png_whose_header_is_not_its_only_first_chunk_is_refused_before_decoding(
+    monkeypatch, kind
+):
+    """25 megapixels of 16-bit samples (200 MB to decode) behind a chunk that would make
+    the header read as if the samples were 8-bit, within the budget."""
+    decoded = decodes(monkeypatch)
+    with pytest.raises(UploadRefused):
+        process_photo(sixteen_bit_png_with_a_chunk_first(kind), max_bytes=LIMIT)
     assert decoded == []
