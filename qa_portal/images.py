@@ -55,6 +55,13 @@ _PIXEL_BYTES = 4
 _WEBP_PIXEL_BYTES = 16
 _PNG_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
 
+# Decoding time grows with the number of JPEG scans and PNG chunks, not with the file's size:
+# a few megabytes of empty progressive scans, or of empty PNG chunks, would keep a worker busy
+# for minutes. A camera writes one JPEG scan, or about ten when progressive; a PNG encoder
+# writes chunks of 8 KB or more, so a 10 MB PNG has about 1,300.
+MAX_JPEG_SCANS = 150
+MAX_PNG_CHUNKS = 10_000
+
 _SOS, _EOI, _COM = 0xDA, 0xD9, 0xFE
 _STANDALONE = frozenset({0x01, *range(0xD0, 0xD8)})  # TEM and RST0-7 carry no length
 # The only APPn segments kept: the JFIF header and Adobe's colour transform flag.
@@ -171,6 +178,8 @@ def _decode(
 ) -> Image.Image:
     """The image upright, in RGB, reduced to fit `edge` and converted to sRGB."""
     unreadable = UNREADABLE if noun == "photo" else UNREADABLE_IMAGE
+    if _hostile_structure(data, image_format):
+        raise UploadRefused(unreadable)
     try:
         with Image.open(io.BytesIO(data), formats=[image_format]) as probe:
             # Opening reads only the header, so these run before any pixel is decoded.
@@ -204,6 +213,26 @@ def _decode(
     return img
 
 
+def _hostile_structure(data: bytes, image_format: str) -> bool:
+    """Whether the file holds more scans (JPEG) or chunks (PNG) than any real image has, or a
+    PNG's header is not its one and only first chunk, as the format requires (Pillow would
+    read the last header it meets, and the memory budget reads the first chunk's)."""
+    if image_format == "JPEG":
+        # Entropy-coded data never holds 0xFF 0xDA (an 0xFF there is followed by 0x00 or a
+        # restart marker), so this counts the scans, and any in an EXIF thumbnail.
+        return data.count(b"\xff\xda") > MAX_JPEG_SCANS
+    if image_format == "PNG":
+        if data[12:16] != b"IHDR":
+            return True
+        pos, chunks = 33, 1  # after the signature and the 13-byte header chunk
+        while pos + 8 <= len(data):
+            chunks += 1
+            if chunks > MAX_PNG_CHUNKS or data[pos + 4 : pos + 8] == b"IHDR":
+                return True
+            pos += 12 + int.from_bytes(data[pos : pos + 4], "big")
+    return False
+
+
 def _check_pixels(size: tuple[int, int], noun: str = "photo") -> None:
     if size[0] * size[1] > MAX_PIXELS:
         raise UploadRefused(_too_many_pixels(noun))
@@ -228,11 +257,12 @@ def _decoding_bytes(probe: Image.Image, data: bytes, edge: int) -> int:
     """The memory that decoding the opened (not yet decoded) image takes, from its header."""
     pixels = probe.width * probe.height
     if probe.format == "JPEG":
-        # Decoded reduced, as _decode will ask; a progressive JPEG also keeps every DCT
-        # coefficient of the full image (2 bytes a sample) while its scans arrive.
+        # Decoded reduced, as _decode will ask; a JPEG of several scans (progressive, or
+        # with its colour components in scans of their own) also keeps every DCT coefficient
+        # of the full image (2 bytes a sample) while its scans arrive.
         reduced = _draft_scale(probe.size, _draft_size(probe.size, edge))
         needed = math.ceil(probe.width / reduced) * math.ceil(probe.height / reduced) * 4
-        if probe.info.get("progressive") or probe.info.get("progression"):
+        if _several_scans(probe, data):
             needed += 2 * math.ceil(pixels * _jpeg_samples_per_pixel(probe))
         return needed
     if probe.format == "WEBP":
@@ -242,6 +272,23 @@ def _decoding_bytes(probe: Image.Image, data: bytes, edge: int) -> int:
         sample_bytes = math.ceil(depth * _PNG_CHANNELS.get(colour, 4) / 8)
         return pixels * max(_PIXEL_BYTES, sample_bytes)
     return pixels * _PIXEL_BYTES
+
+
+def _several_scans(probe: Image.Image, data: bytes) -> bool:
+    """Whether libjpeg keeps the whole image's coefficients: a progressive JPEG, or one whose
+    first scan carries fewer colour components than the frame."""
+    if probe.info.get("progressive") or probe.info.get("progression"):
+        return True
+    components = len(getattr(probe, "layer", None) or ()) or 1
+    try:
+        for marker, payload in _segments(data):
+            if marker == _SOS:
+                return not payload or payload[0] < components
+            if marker == _EOI:
+                break
+    except ValueError:
+        return True  # not well formed: reckon the dearer way
+    return True
 
 
 def _draft_scale(size: tuple[int, int], wanted: tuple[int, int]) -> int:

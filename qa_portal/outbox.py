@@ -5,6 +5,7 @@ whatever the number of workers, and retried with exponential backoff until it gi
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
 import uuid
 from contextlib import contextmanager
@@ -23,7 +24,15 @@ HIDDEN_LINK = "[link hidden: it works only for its recipient]"
 # How long a worker may hold a claimed batch before another may take it over (a worker that
 # died mid-batch); far longer than a batch takes.
 CLAIM_LEASE = timedelta(minutes=10)
+# A worker starts no send this close to the end of its lease: one send (connecting, TLS,
+# signing in, the message, each allowed SMTP_TIMEOUT) ends before another worker may take the
+# message over, so a slow batch is handed back rather than sent twice.
+CLAIM_MARGIN = timedelta(minutes=4)
 SMTP_TIMEOUT = 20
+# A subject is one header line: a line break of any kind (including Unicode's line and
+# paragraph separators, which Python's email package also refuses) would make it unsendable.
+_LINE_BREAKS = re.compile(r"\s+")
+SUBJECT_LENGTH = 300
 
 
 class OutboxMessage(db.Model):
@@ -35,7 +44,7 @@ class OutboxMessage(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     to_address: Mapped[str] = mapped_column(String(254), index=True)
-    subject: Mapped[str] = mapped_column(String(300))
+    subject: Mapped[str] = mapped_column(String(SUBJECT_LENGTH))
     body: Mapped[str] = mapped_column(Text)
     sent_at: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(default=0)
@@ -71,10 +80,18 @@ def queue(to_address: str, subject: str, body: str, *, secret_link: str | None =
             raise ValueError("the secret link must be in the body")
         body = body.replace(secret_link, HIDDEN_LINK)
     message = OutboxMessage(
-        to_address=to_address, subject=subject, body=body, secret_link=secret_link
+        to_address=to_address,
+        subject=one_line(subject)[:SUBJECT_LENGTH],
+        body=body,
+        secret_link=secret_link,
     )
     db.session.add(message)
     return message
+
+
+def one_line(text: str) -> str:
+    """`text` as a single header line: every run of spaces or line breaks becomes one space."""
+    return _LINE_BREAKS.sub(" ", text).strip()
 
 
 def _due(now: datetime):
@@ -132,9 +149,11 @@ def deliver_all(batch: int = 100) -> int:
 
 
 def _deliver_batch(limit: int) -> tuple[int, int, bool]:
+    # Reckoned before the claim, so never later than the lease the claim records.
+    deadline = utcnow() + CLAIM_LEASE - CLAIM_MARGIN
     messages = claim(limit)
     with _transport() as transport, _kept_after_commit():
-        return _send_each(messages, transport)
+        return _send_each(messages, transport, deadline)
 
 
 @contextmanager
@@ -149,15 +168,23 @@ def _kept_after_commit():
         session.expire_on_commit = saved
 
 
-def _send_each(messages: list[OutboxMessage], transport) -> tuple[int, int, bool]:
+def _send_each(
+    messages: list[OutboxMessage], transport, deadline: datetime
+) -> tuple[int, int, bool]:
     sent = 0
     for index, message in enumerate(messages):
+        if utcnow() >= deadline:
+            # The lease is nearly over: another worker may soon take these, so hand them back.
+            _release(messages[index:])
+            return len(messages), sent, True
         message.attempts += 1
         try:
             transport.send(message)
         except (OSError, smtplib.SMTPException) as exc:
             _failed(message, exc)
             transport.reset()
+        except (ValueError, TypeError) as exc:  # no email can be made of it: no retry helps
+            _given_up(message, exc)
         else:
             _sent(message)
             sent += 1
@@ -184,15 +211,24 @@ def _sent(message: OutboxMessage) -> None:
 
 def _failed(message: OutboxMessage, exc: Exception) -> None:
     config = current_app.config
-    message.last_error = str(exc)[:500] or type(exc).__name__
     if message.attempts >= config["EMAIL_MAX_ATTEMPTS"]:
-        message.failed_at = utcnow()
-        message.secret_link = None  # never sent: the link is of no use to anyone now
-        log.error("email %s to %s given up: %s", message.id, message.to_address, exc)
+        _given_up(message, exc)
         return
+    message.last_error = _error_text(exc)
     delay = config["EMAIL_RETRY_SECONDS"] * 2 ** (message.attempts - 1)
     message.next_attempt_at = utcnow() + timedelta(seconds=delay)
     log.warning("email %s to %s not sent: %s", message.id, message.to_address, exc)
+
+
+def _given_up(message: OutboxMessage, exc: Exception) -> None:
+    message.last_error = _error_text(exc)
+    message.failed_at = utcnow()
+    message.secret_link = None  # never sent: the link is of no use to anyone now
+    log.error("email %s to %s given up: %s", message.id, message.to_address, exc)
+
+
+def _error_text(exc: Exception) -> str:
+    return str(exc)[:500] or type(exc).__name__
 
 
 class _Console:

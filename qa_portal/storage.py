@@ -56,9 +56,22 @@ ACTIVE_PDF = (
     "to a plain PDF and send that"
 )
 # What a PDF viewer would run or open: scripts, launching programs, attached (possibly
-# executable) files, embedded media. Looked for as keys and as names (/S /JavaScript).
+# executable) files, embedded media. Looked for as keys and as names (/S /JavaScript). A file
+# is attached wherever a file specification has /EF, whether or not its stream is typed
+# /EmbeddedFile (a paperclip annotation, /FileAttachment); an XFA form carries its own scripts.
 _ACTIVE_PDF_NAMES = frozenset(
-    {"/JavaScript", "/JS", "/Launch", "/EmbeddedFile", "/EmbeddedFiles", "/RichMedia", "/GoToE"}
+    {
+        "/JavaScript",
+        "/JS",
+        "/Launch",
+        "/EmbeddedFile",
+        "/EmbeddedFiles",
+        "/EF",
+        "/FileAttachment",
+        "/XFA",
+        "/RichMedia",
+        "/GoToE",
+    }
 )
 # A PDF with more objects than this is refused rather than walked for ever.
 _MAX_PDF_OBJECTS = 200_000

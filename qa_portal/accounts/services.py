@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import math
 import secrets
 from collections.abc import Callable
@@ -377,6 +378,10 @@ def update_user(
         # A change of role or scope must not ride on sessions opened under the old one.
         if diff.keys() & {"role", "partnership_id", "school_id", "provider_id", "email"}:
             end_other_sessions(user)
+        # A link already sent to the old address must not set the password of the account
+        # that has moved to the new one.
+        if "email" in diff:
+            _expire_tokens(user)
         audit.record(
             "user_changed", actor=actor, target=user, summary=f"Changed {user.email}", details=diff
         )
@@ -447,6 +452,7 @@ def request_password_reset(email: str, ip: str) -> None:
     The request does the same work for any email, known or not (two counts, one row), and
     nothing at all once throttled: the caller answers the same in every case."""
     email = normalise_email(email)
+    ip = requester_network(ip)
     config = current_app.config
     now = utcnow()
     recent = select(func.count()).select_from(PasswordResetRequest)
@@ -466,6 +472,21 @@ def request_password_reset(email: str, ip: str) -> None:
     if by_email or by_ip >= config["PASSWORD_RESET_MAX_PER_ADDRESS"]:
         return
     db.session.add(PasswordResetRequest(email=email, ip=ip, created_at=now))
+
+
+def requester_network(ip: str) -> str:
+    """The address that reset requests are counted against: an IPv4 address, or the /64 an
+    IPv6 address belongs to (one connection is given a /64, so a single machine can send from
+    countless addresses in it)."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    if address.version == 4:
+        return str(address)
+    if address.ipv4_mapped is not None:
+        return str(address.ipv4_mapped)
+    return str(ipaddress.ip_network(f"{address}/64", strict=False))
 
 
 def forget_old_reset_requests(older_than: timedelta = timedelta(days=1)) -> int:

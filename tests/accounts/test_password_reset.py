@@ -191,3 +191,15 @@ def test_handled_requests_are_dropped_after_a_day(client, mailbox):
     mailbox.deliver()
     emails = db.session.scalars(select(PasswordResetRequest.email)).all()
     assert emails == ["another.ghost@example.org"]
+
+
+def test_one_ipv6_network_is_limited_per_hour_like_one_address(app, client, mailbox):
+    """A single connection is given a /64 of addresses: sending from each in turn is still
+    one requester."""
+    people = [
+        factories.user("officer") for _ in range(app.config["PASSWORD_RESET_MAX_PER_ADDRESS"] + 5)
+    ]
+    for n, person in enumerate(people):
+        forgot(client, person.email, ip=f"2001:db8:5:7:{n:x}::1")
+    mailbox.deliver()
+    assert len(mailbox.sent) == app.config["PASSWORD_RESET_MAX_PER_ADDRESS"]
