@@ -122,7 +122,9 @@ def _one_attempt_at_a_time(email: str, ip: str) -> None:
     The same for a known and an unknown email. PostgreSQL locks the pair; SQLite has a single
     writer, so a write that changes nothing holds the database."""
     if db.session.get_bind().dialect.name == "postgresql":
-        digest = hashlib.sha256(f"{email}\n{ip}".encode("utf-8", "surrogatepass")).digest()
+        digest = hashlib.sha256(
+            f"{email}\n{network_of(ip)}".encode("utf-8", "surrogatepass")
+        ).digest()
         db.session.execute(
             select(func.pg_advisory_xact_lock(int.from_bytes(digest[:8], "big", signed=True)))
         )
@@ -132,7 +134,7 @@ def _one_attempt_at_a_time(email: str, ip: str) -> None:
 
 def count_failure(email: str, ip: str) -> None:
     """A failed sign-in of this email from this address: a wrong password or a wrong code."""
-    db.session.add(SignInFailure(email=normalise_email(email), ip=ip))
+    db.session.add(SignInFailure(email=normalise_email(email), ip=network_of(ip)))
 
 
 def growing_delay(failures: int, free: int, cap: timedelta) -> timedelta:
@@ -167,6 +169,7 @@ def sign_in_wait(email: str, ip: str) -> timedelta | None:
     """How long this email must still wait from this address, or None (the rules are in
     `_refuse_if_throttled`); the code step of two-step verification waits the same way."""
     config = current_app.config
+    ip = network_of(ip)
     now = utcnow()
     since = now - timedelta(hours=config["SIGN_IN_FAILURE_MEMORY_HOURS"])
     failures, last = db.session.execute(
@@ -226,7 +229,9 @@ def start_session(user: User, *, remember: bool, ip: str, user_agent: str) -> st
     raw = secrets.token_urlsafe(32)
     now = utcnow()
     db.session.execute(
-        delete(SignInFailure).where(SignInFailure.email == user.email, SignInFailure.ip == ip)
+        delete(SignInFailure).where(
+            SignInFailure.email == user.email, SignInFailure.ip == network_of(ip)
+        )
     )
     db.session.add(
         UserSession(
@@ -452,7 +457,7 @@ def request_password_reset(email: str, ip: str) -> None:
     The request does the same work for any email, known or not (two counts, one row), and
     nothing at all once throttled: the caller answers the same in every case."""
     email = normalise_email(email)
-    ip = requester_network(ip)
+    ip = network_of(ip)
     config = current_app.config
     now = utcnow()
     recent = select(func.count()).select_from(PasswordResetRequest)
@@ -474,10 +479,10 @@ def request_password_reset(email: str, ip: str) -> None:
     db.session.add(PasswordResetRequest(email=email, ip=ip, created_at=now))
 
 
-def requester_network(ip: str) -> str:
-    """The address that reset requests are counted against: an IPv4 address, or the /64 an
-    IPv6 address belongs to (one connection is given a /64, so a single machine can send from
-    countless addresses in it)."""
+def network_of(ip: str) -> str:
+    """The address that sign-in failures and reset requests are counted against: an IPv4
+    address, or the /64 an IPv6 address belongs to (one connection is given a /64, so a single
+    machine can send from countless addresses in it)."""
     try:
         address = ipaddress.ip_address(ip)
     except ValueError:

@@ -216,3 +216,17 @@ def test_wrong_passwords_sent_together_are_checked_one_after_another_and_wait(po
     with portal.app.app_context():
         stored = select(func.count()).select_from(SignInFailure).where(SignInFailure.email == email)
         assert db.session.scalar(stored) == 10
+
+
+def test_guesses_from_many_addresses_of_one_ipv6_network_wait_as_one_address(client):
+    """One connection is given a whole /64: hopping between its addresses earns no fresh
+    free attempts, and the owner elsewhere is still not stopped."""
+    owner = factories.user("staff")
+    for n in range(1, 5):
+        response = attempt(client, owner.email, "wrong-password-1", f"2001:db8:1:2::{n:x}")
+        assert WRONG in response.get_data(as_text=True)
+    hopped = attempt(client, owner.email, "wrong-password-1", "2001:db8:1:2::ffff")
+    assert "Too many failed attempts to sign in. Wait" in hopped.get_data(as_text=True)
+
+    signed_in = attempt(client, owner.email, factories.PASSWORD, OWNER_ADDRESS)
+    assert signed_in.status_code == 302
