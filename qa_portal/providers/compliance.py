@@ -223,6 +223,8 @@ def state_sql(today: date, provider=Provider):
             ~cover_short_sql(item),
             ~expired_sql(item, today),
         )
+        # The provider and the kind are those of the queries around this one.
+        .correlate_except(item)
         .exists()
     )
     non_compliant = select(ComplianceKind.id).where(required, ~current_and_fine).exists()

@@ -450,7 +450,7 @@ def attention_query(providers: Select, today: date) -> Select:
         .order_by(
             case((non_compliant, 0), else_=1),
             case((missing_or_short, 0), else_=1),
-            item.expiry_date,
+            case((missing_or_short, None), else_=item.expiry_date),
             Provider.name,
             ComplianceKind.position,
             ComplianceKind.id,
