@@ -162,9 +162,9 @@ def assess(provider: Provider, today: date) -> ProviderCompliance:
 
 
 # --- the same rule in SQL, for lists -----------------------------------------------------------
-# A provider's state over all its required kinds, as correlated EXISTS subqueries over the latest
-# verified item per kind, relative to `today` (a parameter): one expression a list can filter,
-# sort and page by, so a page of the register costs the same at 20 providers and at 20,000.
+# Each provider's state over its required kinds, from the latest verified item per kind, relative
+# to `today` (a parameter): one derived table a list joins, filters, sorts and pages by, so a page
+# of the register costs the same at 20 providers and at 20,000.
 
 
 def required_sql(kind=ComplianceKind, provider=Provider):
@@ -212,30 +212,25 @@ def due_soon_sql(item, today: date, kind=ComplianceKind):
     )
 
 
-def state_sql(today: date, provider=Provider):
-    """The provider's `State` as an integer SQL expression, correlated to `provider`."""
-    item = aliased(ComplianceItem)
-    required = and_(ComplianceKind.active, required_sql(provider=provider))
-    current_and_fine = (
-        select(item.id)
-        .where(
-            latest_verified_sql(item, provider),
-            ~cover_short_sql(item),
-            ~expired_sql(item, today),
-        )
-        # The provider and the kind are those of the queries around this one.
-        .correlate_except(item)
-        .exists()
-    )
-    non_compliant = select(ComplianceKind.id).where(required, ~current_and_fine).exists()
-    due_soon = (
-        select(ComplianceKind.id)
-        .join(item, latest_verified_sql(item, provider))
-        .where(required, due_soon_sql(item, today))
-        .exists()
-    )
+def kind_state_sql(item, today: date, kind=ComplianceKind):
+    """The `State` of one required kind given its current item (NULL when there is none)."""
     return case(
-        (non_compliant, int(State.NON_COMPLIANT)),
-        (due_soon, int(State.DUE_SOON)),
-        else_=int(State.COMPLIANT),
+        (or_(item.id.is_(None), cover_short_sql(item, kind), expired_sql(item, today, kind)), 2),
+        (due_soon_sql(item, today, kind), 1),
+        else_=0,
+    )
+
+
+def states_sql(today: date):
+    """A subquery of (provider_id, state): every provider's `State` as an integer, the worst of
+    its required kinds (a provider with none required is compliant: outer-join and coalesce)."""
+    item = aliased(ComplianceItem)
+    return (
+        select(
+            Provider.id.label("provider_id"), func.max(kind_state_sql(item, today)).label("state")
+        )
+        .join(ComplianceKind, and_(ComplianceKind.active, required_sql()))
+        .outerjoin(item, latest_verified_sql(item))
+        .group_by(Provider.id)
+        .subquery("compliance_states")
     )

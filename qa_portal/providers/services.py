@@ -25,7 +25,7 @@ from qa_portal.providers.compliance import (
     expired_sql,
     latest_verified_sql,
     required_sql,
-    state_sql,
+    states_sql,
 )
 from qa_portal.providers.models import (
     CONCERNING_GRADES,
@@ -527,12 +527,17 @@ def register_query(providers: Select, today: date, filters: dict) -> Select:
     """The register as one query to page through: each provider with its compliance state
     (`Provider.compliance_state`), areas and partnerships; filtered and sorted in SQL.
     `filters` are the filter form's checked data."""
-    state = state_sql(today)
-    stmt = providers.options(
-        with_expression(Provider.compliance_state, state),
-        selectinload(Provider.vocational_areas),
-        selectinload(Provider.partnerships),
-    ).execution_options(populate_existing=True)
+    states = states_sql(today)
+    state = func.coalesce(states.c.state, int(State.COMPLIANT))
+    stmt = (
+        providers.outerjoin(states, states.c.provider_id == Provider.id)
+        .options(
+            with_expression(Provider.compliance_state, state),
+            selectinload(Provider.vocational_areas),
+            selectinload(Provider.partnerships),
+        )
+        .execution_options(populate_existing=True)
+    )
     if q := filters.get("q"):
         stmt = stmt.where(func.lower(Provider.name).contains(q.lower(), autoescape=True))
     if area := filters.get("area"):

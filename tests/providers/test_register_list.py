@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from qa_portal.db import db
 from qa_portal.providers import views
-from qa_portal.providers.compliance import State, assess, compliance_for, state_sql
+from qa_portal.providers.compliance import State, assess, compliance_for, states_sql
 from qa_portal.providers.models import ItemStatus, Provider
 from qa_portal.visits.models import AreaJudgement, Judgement, VisitStatus
 from tests import factories
@@ -71,8 +71,9 @@ def test_the_state_in_sql_is_the_state_of_each_provider_page(fixed_clock):
     providers = a_mixed_register()
     expected = {p.id: int(assess(p, TODAY).state) for p in providers}
     assert set(expected.values()) == {0, 1, 2}
+    states = states_sql(TODAY)
     rows = db.session.execute(
-        select(Provider.id, state_sql(TODAY)).where(Provider.id.in_(expected))
+        select(states.c.provider_id, states.c.state).where(states.c.provider_id.in_(expected))
     ).all()
     assert dict(rows) == expected
 
