@@ -234,3 +234,17 @@ def states_sql(today: date):
         .group_by(Provider.id)
         .subquery("compliance_states")
     )
+
+
+def state_sql(today: date):
+    """One provider's `State` as a correlated scalar subquery: the same rule as `states_sql`,
+    cheaper for a page of rows already chosen (it runs once per row shown)."""
+    item = aliased(ComplianceItem)
+    return (
+        select(func.coalesce(func.max(kind_state_sql(item, today)), int(State.COMPLIANT)))
+        .select_from(ComplianceKind)
+        .outerjoin(item, latest_verified_sql(item))
+        .where(ComplianceKind.active, required_sql())
+        .correlate(Provider)
+        .scalar_subquery()
+    )

@@ -25,6 +25,7 @@ from qa_portal.providers.compliance import (
     expired_sql,
     latest_verified_sql,
     required_sql,
+    state_sql,
     states_sql,
 )
 from qa_portal.providers.models import (
@@ -527,17 +528,17 @@ def register_query(providers: Select, today: date, filters: dict) -> Select:
     """The register as one query to page through: each provider with its compliance state
     (`Provider.compliance_state`), areas and partnerships; filtered and sorted in SQL.
     `filters` are the filter form's checked data."""
-    states = states_sql(today)
-    state = func.coalesce(states.c.state, int(State.COMPLIANT))
-    stmt = (
-        providers.outerjoin(states, states.c.provider_id == Provider.id)
-        .options(
-            with_expression(Provider.compliance_state, state),
-            selectinload(Provider.vocational_areas),
-            selectinload(Provider.partnerships),
-        )
-        .execution_options(populate_existing=True)
-    )
+    stmt = providers.options(
+        with_expression(Provider.compliance_state, state_sql(today)),
+        selectinload(Provider.vocational_areas),
+        selectinload(Provider.partnerships),
+    ).execution_options(populate_existing=True)
+    by_state = filters.get("sort") == "state"
+    if by_state or filters.get("compliance"):
+        # Filtering or sorting by state needs every provider's: one grouped join for all.
+        states = states_sql(today)
+        state = func.coalesce(states.c.state, int(State.COMPLIANT))
+        stmt = stmt.outerjoin(states, states.c.provider_id == Provider.id)
     if q := filters.get("q"):
         stmt = stmt.where(func.lower(Provider.name).contains(q.lower(), autoescape=True))
     if area := filters.get("area"):
@@ -562,7 +563,7 @@ def register_query(providers: Select, today: date, filters: dict) -> Select:
         stmt = stmt.where(state == int(compliance))
     if ofsted := filters.get("ofsted"):
         stmt = stmt.where(OFSTED_FILTERS[ofsted]())
-    if filters.get("sort") == "state":
+    if by_state:
         stmt = stmt.order_by(None).order_by(state.desc(), Provider.name, Provider.id)
     return stmt
 

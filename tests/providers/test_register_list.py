@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from qa_portal.db import db
 from qa_portal.providers import views
-from qa_portal.providers.compliance import State, assess, compliance_for, states_sql
+from qa_portal.providers.compliance import State, assess, compliance_for, state_sql, states_sql
 from qa_portal.providers.models import ItemStatus, Provider
 from qa_portal.visits.models import AreaJudgement, Judgement, VisitStatus
 from tests import factories
@@ -76,6 +76,8 @@ def test_the_state_in_sql_is_the_state_of_each_provider_page(fixed_clock):
         select(states.c.provider_id, states.c.state).where(states.c.provider_id.in_(expected))
     ).all()
     assert dict(rows) == expected
+    one_by_one = select(Provider.id, state_sql(TODAY)).where(Provider.id.in_(expected))
+    assert dict(db.session.execute(one_by_one).all()) == expected
 
 
 @pytest.mark.parametrize("state", list(State))
