@@ -17,8 +17,12 @@ from qa_portal.partnerships.services import load_reference
 from qa_portal.providers import services as register
 from qa_portal.providers.compliance import active_kinds, is_required
 from qa_portal.providers.models import (
+    OFSTED_AREAS,
+    OfstedGrade,
+    OfstedInspectionKind,
     OfstedJudgement,
     OfstedRegistrationType,
+    OfstedSafeguarding,
     Provider,
     ProviderStatus,
     ProviderStatusChange,
@@ -112,6 +116,19 @@ def seed() -> bool:
 # (name, vocational areas, partnerships using it, extras, evidence exceptions)
 # Evidence exceptions: kind code -> days until expiry (negative: expired), "missing", "pending"
 # (a renewal awaiting verification) or ("cover", pounds).
+def _report_card(day: date, urn: str, grade: OfstedGrade, **exceptions) -> dict:
+    """A report-card inspection: `grade` in every evaluation area but those given, safeguarding
+    met unless given."""
+    return {
+        "ofsted_inspection_kind": OfstedInspectionKind.REPORT_CARD,
+        "ofsted_inspection_date": day,
+        "ofsted_link": f"https://reports.ofsted.gov.uk/provider/27/{urn}",
+        **dict.fromkeys((column for column, _ in OFSTED_AREAS), grade),
+        "ofsted_safeguarding": OfstedSafeguarding.MET,
+        **exceptions,
+    }
+
+
 DEMO_PROVIDERS = [
     (
         "Riverside Motor Skills CIC",
@@ -139,7 +156,12 @@ DEMO_PROVIDERS = [
             "ofsted_registered": True,
             "ofsted_urn": "EY900101",
             "ofsted_registration_type": OfstedRegistrationType.INDEPENDENT_SCHOOL,
-            "ofsted_judgement": OfstedJudgement.GOOD,
+            **_report_card(
+                date(2026, 1, 20),
+                "EY900101",
+                OfstedGrade.STRONG_STANDARD,
+                ofsted_attendance_behaviour=OfstedGrade.NEEDS_ATTENTION,
+            ),
         },
         {},
     ),
@@ -164,7 +186,10 @@ DEMO_PROVIDERS = [
             "ofsted_registered": True,
             "ofsted_urn": "EY900102",
             "ofsted_registration_type": OfstedRegistrationType.INDEPENDENT_SCHOOL,
+            "ofsted_inspection_kind": OfstedInspectionKind.JUDGEMENT,
+            "ofsted_inspection_date": date(2024, 6, 12),
             "ofsted_judgement": OfstedJudgement.REQUIRES_IMPROVEMENT,
+            "ofsted_link": "https://reports.ofsted.gov.uk/provider/27/EY900102",
         },
         {},
     ),
@@ -172,7 +197,20 @@ DEMO_PROVIDERS = [
         "Oadby Learning Hub",
         ["Small-group tuition", "Mentoring"],
         ["SLIP"],
-        {"status": ProviderStatus.APPROVED_WITH_CONDITIONS},
+        {
+            "status": ProviderStatus.APPROVED_WITH_CONDITIONS,
+            "ofsted_registered": True,
+            "ofsted_urn": "EY900103",
+            "ofsted_registration_type": OfstedRegistrationType.FURTHER_EDUCATION,
+            **_report_card(
+                date(2026, 3, 4),
+                "EY900103",
+                OfstedGrade.EXPECTED_STANDARD,
+                ofsted_inclusion=OfstedGrade.EXCEPTIONAL,
+                ofsted_leadership_governance=OfstedGrade.URGENT_IMPROVEMENT,
+                ofsted_safeguarding=OfstedSafeguarding.NOT_MET,
+            ),
+        },
         {},
     ),
     (

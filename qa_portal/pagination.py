@@ -41,3 +41,18 @@ def paginate(stmt: Select, per_page: int = 50) -> Page:
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     items = db.session.scalars(stmt.limit(per_page).offset((number - 1) * per_page)).all()
     return Page(items=list(items), number=number, per_page=per_page, total=total or 0)
+
+
+def count(stmt: Select) -> int:
+    """How many rows `stmt` selects, counted in SQL."""
+    return db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+
+
+def paginate_rows(stmt: Select, per_page: int = 50) -> Page:
+    """As `paginate`, for a statement of several columns: the page's items are its rows."""
+    try:
+        number = inputs.page_number(request.args.get("page"))
+    except RuleBroken:
+        abort(404)  # not a page of any list
+    rows = db.session.execute(stmt.limit(per_page).offset((number - 1) * per_page)).all()
+    return Page(items=list(rows), number=number, per_page=per_page, total=count(stmt))

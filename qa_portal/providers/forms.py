@@ -39,8 +39,11 @@ from qa_portal.accounts.forms import strip
 from qa_portal.forms_base import PortalForm
 from qa_portal.inputs import MAX_ID
 from qa_portal.providers.models import (
+    OfstedGrade,
+    OfstedInspectionKind,
     OfstedJudgement,
     OfstedRegistrationType,
+    OfstedSafeguarding,
     ProviderStatus,
     Requirement,
 )
@@ -110,6 +113,15 @@ def _choices(enum_cls, blank: str):
     return [("", blank)] + [(member.value, member.label) for member in enum_cls]
 
 
+def _grade(area: str):
+    return SelectField(
+        area,
+        widget=GovSelect(),
+        validators=[Optional()],
+        choices=_choices(OfstedGrade, "Not graded"),
+    )
+
+
 class ContactForm(PortalForm):
     """What a provider may keep current itself."""
 
@@ -160,6 +172,24 @@ class ProviderForm(ContactForm):
         widget=GovSelect(),
         validators=[Optional()],
         choices=_choices(OfstedJudgement, "None"),
+    )
+    ofsted_inspection_kind = RadioField(
+        "Kind of latest inspection",
+        widget=GovRadioInput(),
+        validators=[Optional()],
+        choices=[(k.value, k.label) for k in OfstedInspectionKind],
+    )
+    ofsted_inclusion = _grade("Inclusion")
+    ofsted_curriculum_teaching = _grade("Curriculum and teaching")
+    ofsted_achievement = _grade("Achievement")
+    ofsted_attendance_behaviour = _grade("Attendance and behaviour")
+    ofsted_personal_development = _grade("Personal development and well-being")
+    ofsted_leadership_governance = _grade("Leadership and governance")
+    ofsted_safeguarding = RadioField(
+        "Safeguarding",
+        widget=GovRadioInput(),
+        validators=[Optional()],
+        choices=[(s.value, s.label) for s in OfstedSafeguarding],
     )
     ofsted_link = StringField(
         "Link to the Ofsted report",
@@ -281,6 +311,30 @@ class ProviderFilterForm(PortalForm):
         filters=[strip],
         validators=[Optional()],
         choices=[("", "Any"), ("0", "Compliant"), ("1", "Due soon"), ("2", "Non-compliant")],
+    )
+    ofsted = SelectField(
+        "Ofsted",
+        widget=GovSelect(),
+        filters=[strip],
+        validators=[Optional()],
+        choices=[
+            ("", "Any"),
+            ("report_card", "Report card"),
+            (
+                "report_card_concern",
+                "Report card: an area needs attention or urgent improvement, "
+                "or safeguarding not met",
+            ),
+            ("judgement", "Single judgement"),
+            ("judgement_concern", "Single judgement: requires improvement or inadequate"),
+        ],
+    )
+    sort = SelectField(
+        "Sort by",
+        widget=GovSelect(),
+        filters=[strip],
+        validators=[Optional()],
+        choices=[("", "Name"), ("state", "Compliance, most urgent first")],
     )
     submit = SubmitField("Filter", widget=GovSubmitInput())
 

@@ -16,7 +16,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship, validates
 
 from qa_portal.db import TimestampMixin, db, enum_column, utcnow
 from qa_portal.inputs import name_key
@@ -47,6 +47,74 @@ class OfstedJudgement(enum.StrEnum):
     @property
     def label(self) -> str:
         return self.value.replace("_", " ").capitalize()
+
+
+class OfstedInspectionKind(enum.StrEnum):
+    """Ofsted's two ways of reporting an inspection: one overall judgement until November 2025,
+    report cards (a grade per evaluation area) from then on."""
+
+    JUDGEMENT = "judgement"
+    REPORT_CARD = "report_card"
+
+    @property
+    def label(self) -> str:
+        return {
+            "judgement": "Single overall judgement (inspections before November 2025)",
+            "report_card": "Report card (inspections from November 2025)",
+        }[self.value]
+
+
+class OfstedGrade(enum.StrEnum):
+    """The five-point scale of a report card's evaluation areas, best first."""
+
+    EXCEPTIONAL = "exceptional"
+    STRONG_STANDARD = "strong_standard"
+    EXPECTED_STANDARD = "expected_standard"
+    NEEDS_ATTENTION = "needs_attention"
+    URGENT_IMPROVEMENT = "urgent_improvement"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+    @property
+    def tag(self) -> str:
+        return {
+            "exceptional": "green",
+            "strong_standard": "green",
+            "expected_standard": "blue",
+            "needs_attention": "orange",
+            "urgent_improvement": "red",
+        }[self.value]
+
+
+CONCERNING_GRADES = (OfstedGrade.NEEDS_ATTENTION, OfstedGrade.URGENT_IMPROVEMENT)
+CONCERNING_JUDGEMENTS = (OfstedJudgement.REQUIRES_IMPROVEMENT, OfstedJudgement.INADEQUATE)
+
+
+class OfstedSafeguarding(enum.StrEnum):
+    MET = "met"
+    NOT_MET = "not_met"
+
+    @property
+    def label(self) -> str:
+        return {"met": "Met", "not_met": "Not met"}[self.value]
+
+
+# The evaluation areas of a report card (independent schools, further education): the column
+# that holds each grade, and its name.
+OFSTED_AREAS = (
+    ("ofsted_inclusion", "Inclusion"),
+    ("ofsted_curriculum_teaching", "Curriculum and teaching"),
+    ("ofsted_achievement", "Achievement"),
+    ("ofsted_attendance_behaviour", "Attendance and behaviour"),
+    ("ofsted_personal_development", "Personal development and well-being"),
+    ("ofsted_leadership_governance", "Leadership and governance"),
+)
+
+
+def _grade_column(area: str):
+    return mapped_column(enum_column(OfstedGrade, f"{area}_grade"))
 
 
 class OfstedRegistrationType(enum.StrEnum):
@@ -150,6 +218,27 @@ class Provider(TimestampMixin, db.Model):
         enum_column(OfstedJudgement, "ofsted_judgement")
     )
     ofsted_link: Mapped[str] = mapped_column(String(300), default="")
+    # The latest inspection is either kind; the other kind's fields stay empty.
+    ofsted_inspection_kind: Mapped[OfstedInspectionKind | None] = mapped_column(
+        enum_column(OfstedInspectionKind, "ofsted_inspection_kind")
+    )
+    ofsted_inclusion: Mapped[OfstedGrade | None] = _grade_column("ofsted_inclusion")
+    ofsted_curriculum_teaching: Mapped[OfstedGrade | None] = _grade_column(
+        "ofsted_curriculum_teaching"
+    )
+    ofsted_achievement: Mapped[OfstedGrade | None] = _grade_column("ofsted_achievement")
+    ofsted_attendance_behaviour: Mapped[OfstedGrade | None] = _grade_column(
+        "ofsted_attendance_behaviour"
+    )
+    ofsted_personal_development: Mapped[OfstedGrade | None] = _grade_column(
+        "ofsted_personal_development"
+    )
+    ofsted_leadership_governance: Mapped[OfstedGrade | None] = _grade_column(
+        "ofsted_leadership_governance"
+    )
+    ofsted_safeguarding: Mapped[OfstedSafeguarding | None] = mapped_column(
+        enum_column(OfstedSafeguarding, "ofsted_safeguarding")
+    )
     lebc_check_date: Mapped[date | None]
     dsl_name: Mapped[str] = mapped_column(String(200), default="")
     dsl_email: Mapped[str] = mapped_column(String(254), default="")
@@ -167,6 +256,14 @@ class Provider(TimestampMixin, db.Model):
     status_history: Mapped[list[ProviderStatusChange]] = relationship(
         back_populates="provider", order_by="ProviderStatusChange.changed_at.desc()"
     )
+
+    # Filled only by lists that ask for it (`with_expression`): the compliance state as an integer.
+    compliance_state: Mapped[int | None] = query_expression()
+
+    @property
+    def report_card(self) -> list[tuple[str, OfstedGrade | None]]:
+        """The latest report card's grades, area by area."""
+        return [(name, getattr(self, column)) for column, name in OFSTED_AREAS]
 
     @validates("name")
     def _keep_name_key(self, _key: str, name: str) -> str:

@@ -8,18 +8,35 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import PurePath
 
-from sqlalchemy import delete, func, insert, or_, select
+from sqlalchemy import Select, and_, case, delete, func, insert, or_, select
+from sqlalchemy.orm import aliased, joinedload, selectinload, with_expression
 
 from qa_portal import audit, images, links, outbox, storage
 from qa_portal.accounts.models import Role, User
 from qa_portal.db import db, utcnow
 from qa_portal.inputs import name_key
 from qa_portal.partnerships.models import Partnership
-from qa_portal.providers.compliance import State, assess, compliance_for
+from qa_portal.providers.compliance import (
+    State,
+    assess,
+    assess_kind,
+    cover_short_sql,
+    due_soon_sql,
+    expired_sql,
+    latest_verified_sql,
+    required_sql,
+    state_sql,
+    states_sql,
+)
 from qa_portal.providers.models import (
+    CONCERNING_GRADES,
+    CONCERNING_JUDGEMENTS,
+    OFSTED_AREAS,
     ComplianceItem,
     ComplianceKind,
     ItemStatus,
+    OfstedInspectionKind,
+    OfstedSafeguarding,
     Provider,
     ProviderStatus,
     ProviderStatusChange,
@@ -27,6 +44,7 @@ from qa_portal.providers.models import (
     Requirement,
     VocationalArea,
     provider_partnerships,
+    provider_vocational_areas,
 )
 from qa_portal.rules import RuleBroken
 
@@ -74,9 +92,52 @@ def check_provider_fields(fields: dict, provider_id: int | None = None) -> dict:
         if (other := db.session.scalar(clash)) is not None:
             raise RegisterError(f"URN {urn} is already registered to {other}", "ofsted_urn")
     fields["ofsted_urn"] = urn
+    check_inspection(fields)
     if fields.get("age_from") and fields.get("age_to") and fields["age_from"] > fields["age_to"]:
         raise RegisterError("The youngest age must not be above the oldest age", "age_to")
     return fields
+
+
+# Ofsted began inspecting under report cards on 10 November 2025.
+REPORT_CARDS_FROM = date(2025, 11, 10)
+REPORT_CARD_FIELDS = (*(column for column, _ in OFSTED_AREAS), "ofsted_safeguarding")
+
+
+def check_inspection(fields: dict) -> None:
+    """The latest inspection is one kind or the other: a report card needs its date, every
+    area's grade and the safeguarding finding; the other kind's fields are cleared."""
+    kind = fields["ofsted_inspection_kind"] = _inspection_kind(fields)
+    if kind is not OfstedInspectionKind.REPORT_CARD:
+        fields.update(dict.fromkeys(REPORT_CARD_FIELDS))
+        return
+    fields["ofsted_judgement"] = None
+    day = fields.get("ofsted_inspection_date")
+    if day is None:
+        raise RegisterError(
+            "Enter the date of the report card inspection", "ofsted_inspection_date"
+        )
+    if day < REPORT_CARDS_FROM:
+        raise RegisterError(
+            "Report cards began on 10 November 2025: enter that date or later, "
+            "or choose a single overall judgement",
+            "ofsted_inspection_date",
+        )
+    for column, name in OFSTED_AREAS:
+        if not fields.get(column):
+            raise RegisterError(f"Choose the report card's grade for {name.lower()}", column)
+    if not fields.get("ofsted_safeguarding"):
+        raise RegisterError("Say whether safeguarding was met", "ofsted_safeguarding")
+
+
+def _inspection_kind(fields: dict) -> OfstedInspectionKind | None:
+    """The kind chosen; when none is, the kind whose fields were filled in."""
+    if kind := fields.get("ofsted_inspection_kind"):
+        return OfstedInspectionKind(kind)
+    if any(fields.get(name) for name in REPORT_CARD_FIELDS):
+        return OfstedInspectionKind.REPORT_CARD
+    if fields.get("ofsted_judgement"):
+        return OfstedInspectionKind.JUDGEMENT
+    return None
 
 
 def create_provider(actor: User, fields: dict, areas: list[VocationalArea]) -> Provider:
@@ -365,48 +426,146 @@ class Attention:
     awaiting: bool
 
 
+def attention_query(providers: Select, today: date) -> Select:
+    """Every required kind that is missing, short of cover, expired or due soon for the providers
+    `providers` selects: rows of (provider, kind, current item or None, awaiting renewal), most
+    urgent first - missing first, then the longest expired, then what expires soonest."""
+    item, pending = aliased(ComplianceItem), aliased(ComplianceItem)
+    missing_or_short = or_(item.id.is_(None), cover_short_sql(item))
+    non_compliant = or_(missing_or_short, expired_sql(item, today))
+    awaiting = (
+        select(pending.id)
+        .where(
+            pending.provider_id == Provider.id,
+            pending.kind_id == ComplianceKind.id,
+            pending.status == ItemStatus.AWAITING_VERIFICATION,
+        )
+        .exists()
+    )
+    in_scope = providers.with_only_columns(Provider.id).order_by(None)
+    return (
+        select(Provider, ComplianceKind, item, awaiting.label("awaiting"))
+        .join(ComplianceKind, and_(ComplianceKind.active, required_sql()))
+        .outerjoin(item, latest_verified_sql(item))
+        .where(Provider.id.in_(in_scope), or_(non_compliant, due_soon_sql(item, today)))
+        .order_by(
+            case((non_compliant, 0), else_=1),
+            case((missing_or_short, 0), else_=1),
+            case((missing_or_short, None), else_=item.expiry_date),
+            Provider.name,
+            ComplianceKind.position,
+            ComplianceKind.id,
+        )
+    )
+
+
+def attention_rows(rows, today: date) -> list[Attention]:
+    """The rows of `attention_query`, worded by the rule that picked them (`assess_kind`)."""
+    result = []
+    for provider, kind, item, awaiting in rows:
+        status = assess_kind(kind, provider, item, None, today)
+        expiry = item.expiry_date if item else None
+        result.append(
+            Attention(
+                provider, kind, status.state, status.reason, expiry, status.days_left, awaiting
+            )
+        )
+    return result
+
+
 def needing_attention(providers: list[Provider], today: date) -> list[Attention]:
     """Every required item that is missing, expired or due soon, most urgent first."""
-    rows = []
-    for assessed in compliance_for(providers, today).values():
-        for status in assessed.problems:
-            rows.append(
-                Attention(
-                    assessed.provider,
-                    status.kind,
-                    status.state,
-                    status.reason,
-                    status.item.expiry_date if status.item else None,
-                    status.days_left,
-                    status.pending is not None,
-                )
-            )
-    # Missing first, then the longest expired, then what expires soonest.
-    return sorted(
-        rows,
-        key=lambda r: (
-            -r.state,
-            r.days_left if r.days_left is not None else -(10**6),
-            r.provider.name,
-            r.kind.position,
-        ),
+    ids = [p.id for p in providers]
+    stmt = attention_query(select(Provider).where(Provider.id.in_(ids)), today)
+    return attention_rows(db.session.execute(stmt).all(), today)
+
+
+def awaiting_query(providers: Select) -> Select:
+    """Uploads of these providers waiting to be checked, the longest waiting first."""
+    in_scope = providers.with_only_columns(Provider.id).order_by(None)
+    return (
+        select(ComplianceItem)
+        .options(joinedload(ComplianceItem.provider), joinedload(ComplianceItem.kind))
+        .where(
+            ComplianceItem.provider_id.in_(in_scope),
+            ComplianceItem.status == ItemStatus.AWAITING_VERIFICATION,
+        )
+        .order_by(ComplianceItem.created_at, ComplianceItem.id)
     )
 
 
 def awaiting_verification(providers: list[Provider]) -> list[ComplianceItem]:
     ids = [p.id for p in providers]
-    if not ids:
-        return []
-    return list(
-        db.session.scalars(
-            select(ComplianceItem)
-            .where(
-                ComplianceItem.provider_id.in_(ids),
-                ComplianceItem.status == ItemStatus.AWAITING_VERIFICATION,
-            )
-            .order_by(ComplianceItem.created_at)
-        )
+    return list(db.session.scalars(awaiting_query(select(Provider).where(Provider.id.in_(ids)))))
+
+
+# --- the register list -----------------------------------------------------------------------
+
+
+def _concerning_report_card():
+    return or_(
+        Provider.ofsted_safeguarding == OfstedSafeguarding.NOT_MET,
+        *(getattr(Provider, column).in_(CONCERNING_GRADES) for column, _ in OFSTED_AREAS),
     )
+
+
+# The register's Ofsted filters: whichever kind the latest inspection was.
+OFSTED_FILTERS = {
+    "report_card": lambda: Provider.ofsted_inspection_kind == OfstedInspectionKind.REPORT_CARD,
+    "report_card_concern": lambda: and_(
+        Provider.ofsted_inspection_kind == OfstedInspectionKind.REPORT_CARD,
+        _concerning_report_card(),
+    ),
+    "judgement": lambda: Provider.ofsted_inspection_kind == OfstedInspectionKind.JUDGEMENT,
+    "judgement_concern": lambda: and_(
+        Provider.ofsted_inspection_kind == OfstedInspectionKind.JUDGEMENT,
+        Provider.ofsted_judgement.in_(CONCERNING_JUDGEMENTS),
+    ),
+}
+
+
+def register_query(providers: Select, today: date, filters: dict) -> Select:
+    """The register as one query to page through: each provider with its compliance state
+    (`Provider.compliance_state`), areas and partnerships; filtered and sorted in SQL.
+    `filters` are the filter form's checked data."""
+    stmt = providers.options(
+        with_expression(Provider.compliance_state, state_sql(today)),
+        selectinload(Provider.vocational_areas),
+        selectinload(Provider.partnerships),
+    ).execution_options(populate_existing=True)
+    by_state = filters.get("sort") == "state"
+    if by_state or filters.get("compliance"):
+        # Filtering or sorting by state needs every provider's: one grouped join for all.
+        states = states_sql(today)
+        state = func.coalesce(states.c.state, int(State.COMPLIANT))
+        stmt = stmt.outerjoin(states, states.c.provider_id == Provider.id)
+    if q := filters.get("q"):
+        stmt = stmt.where(func.lower(Provider.name).contains(q.lower(), autoescape=True))
+    if area := filters.get("area"):
+        stmt = stmt.where(
+            Provider.id.in_(
+                select(provider_vocational_areas.c.provider_id).where(
+                    provider_vocational_areas.c.area_id == int(area)
+                )
+            )
+        )
+    if code := filters.get("partnership"):
+        stmt = stmt.where(
+            Provider.id.in_(
+                select(provider_partnerships.c.provider_id)
+                .join(Partnership)
+                .where(Partnership.code == code)
+            )
+        )
+    if status := filters.get("status"):
+        stmt = stmt.where(Provider.status == ProviderStatus(status))
+    if compliance := filters.get("compliance"):
+        stmt = stmt.where(state == int(compliance))
+    if ofsted := filters.get("ofsted"):
+        stmt = stmt.where(OFSTED_FILTERS[ofsted]())
+    if by_state:
+        stmt = stmt.order_by(None).order_by(state.desc(), Provider.name, Provider.id)
+    return stmt
 
 
 # --- reminders -------------------------------------------------------------------------------

@@ -14,16 +14,17 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from qa_portal import audit, clock, inputs, policy, rules, storage
 from qa_portal.accounts.forms import ConfirmForm
 from qa_portal.accounts.models import Role
 from qa_portal.db import db
-from qa_portal.pagination import paginate
+from qa_portal.pagination import count, paginate, paginate_rows
 from qa_portal.partnerships.models import Partnership
 from qa_portal.providers import services
-from qa_portal.providers.compliance import State, active_kinds, assess, compliance_for
+from qa_portal.providers.compliance import State, active_kinds, assess
 from qa_portal.providers.forms import (
     ComplianceKindForm,
     ContactForm,
@@ -37,9 +38,8 @@ from qa_portal.providers.models import (
     ComplianceKind,
     Provider,
     ProviderStatus,
+    ProviderStatusChange,
     VocationalArea,
-    provider_partnerships,
-    provider_vocational_areas,
 )
 from qa_portal.visits.models import Visit, VisitStatus
 
@@ -68,6 +68,10 @@ EDITORS = (Role.ADMIN, Role.STAFF)
 _apply, FAILED = rules.apply, rules.FAILED
 
 
+PER_PAGE = 50  # rows on a page of the register and of the expiring list
+AWAITING_SHOWN = 50  # uploads listed as awaiting verification, the longest waiting first
+
+
 @bp.route("/providers")
 @policy.role_required(*ALL_ROLES)
 def index():
@@ -81,42 +85,15 @@ def index():
     form.partnership.choices = [("", "Any partnership")] + [
         (p.code, p.code) for p in db.session.scalars(select(Partnership).order_by(Partnership.code))
     ]
-    stmt = policy.providers_for(current_user)
     # A filter that is not one of its choices is shown with its error, the list unfiltered.
     valid = form.validate()
-    if valid:
-        stmt = _filtered(stmt, form)
-    providers = db.session.scalars(stmt).all()
-    states = compliance_for(providers, clock.today())
-    if valid and form.compliance.data:
-        providers = [p for p in providers if states[p.id].state == int(form.compliance.data)]
-    return render_template("providers/index.html", form=form, providers=providers, states=states), (
+    stmt = services.register_query(
+        policy.providers_for(current_user), clock.today(), form.data if valid else {}
+    )
+    page = paginate(stmt, per_page=PER_PAGE)
+    return render_template("providers/index.html", form=form, page=page, State=State), (
         200 if valid else 400
     )
-
-
-def _filtered(stmt, form: ProviderFilterForm):
-    if form.q.data:
-        stmt = stmt.where(func.lower(Provider.name).contains(form.q.data.lower()))
-    if form.area.data:
-        stmt = stmt.where(
-            Provider.id.in_(
-                select(provider_vocational_areas.c.provider_id).where(
-                    provider_vocational_areas.c.area_id == int(form.area.data)
-                )
-            )
-        )
-    if form.partnership.data:
-        stmt = stmt.where(
-            Provider.id.in_(
-                select(provider_partnerships.c.provider_id)
-                .join(Partnership)
-                .where(Partnership.code == form.partnership.data)
-            )
-        )
-    if form.status.data:
-        stmt = stmt.where(Provider.status == ProviderStatus(form.status.data))
-    return stmt
 
 
 def _area_choices(form: ProviderForm) -> None:
@@ -144,7 +121,8 @@ def _provider_fields(form: ProviderForm) -> dict:
         fields[name] = getattr(form, name).data or ""
     fields["ofsted_registered"] = form.ofsted_registered.data == "yes"
     fields["ofsted_registration_type"] = form.ofsted_registration_type.data or None
-    fields["ofsted_judgement"] = form.ofsted_judgement.data or None
+    for name in ("ofsted_judgement", "ofsted_inspection_kind", *services.REPORT_CARD_FIELDS):
+        fields[name] = getattr(form, name).data or None
     return fields
 
 
@@ -175,25 +153,39 @@ def new():
     return render_template("providers/form.html", form=form, provider=None)
 
 
-@bp.route("/providers/<int:provider_id>")
-@policy.role_required(*ALL_ROLES)
-def detail(provider_id: int):
-    provider = policy.get_or_404(policy.providers_for(current_user), id=provider_id)
+def _provider_page(provider_id: int) -> Provider:
+    """The provider in scope, with everything its page shows about it loaded at once."""
+    stmt = policy.providers_for(current_user).options(
+        selectinload(Provider.vocational_areas),
+        selectinload(Provider.partnerships),
+        selectinload(Provider.status_history).joinedload(ProviderStatusChange.changed_by),
+    )
+    return policy.get_or_404(stmt, id=provider_id)
+
+
+def _detail_context(provider: Provider, status_form: StatusForm | None = None) -> dict:
+    """Everything the provider's page shows: the one way to render it, on a first visit or
+    again with a refused form's errors."""
     visits = db.session.scalars(
         policy.visits_for(current_user).where(Visit.provider_id == provider.id)
     ).all()
     # Current ratings: the judgements of the latest signed-off visit this user may read.
     latest = next((v for v in visits if v.status in JUDGED), None)
-    return render_template(
-        "providers/detail.html",
-        provider=provider,
-        compliance=assess(provider, clock.today()),
-        status_form=StatusForm(),
-        usage_form=ConfirmForm(),
-        visits=visits,
-        latest=latest,
-        judgements={j.area_id: j for j in latest.judgements} if latest else {},
-    )
+    return {
+        "provider": provider,
+        "compliance": assess(provider, clock.today()),
+        "status_form": status_form or StatusForm(),
+        "usage_form": ConfirmForm(),
+        "visits": visits,
+        "latest": latest,
+        "judgements": {j.area_id: j for j in latest.judgements} if latest else {},
+    }
+
+
+@bp.route("/providers/<int:provider_id>")
+@policy.role_required(*ALL_ROLES)
+def detail(provider_id: int):
+    return render_template("providers/detail.html", **_detail_context(_provider_page(provider_id)))
 
 
 @bp.route("/providers/<int:provider_id>/edit", methods=["GET", "POST"])
@@ -228,7 +220,7 @@ def edit(provider_id: int):
 @bp.route("/providers/<int:provider_id>/status", methods=["POST"])
 @policy.role_required(*EDITORS)
 def change_status(provider_id: int):
-    provider = policy.get_or_404(policy.providers_for(current_user), id=provider_id)
+    provider = _provider_page(provider_id)
     policy.require(current_user, "change_status", provider)
     form = StatusForm()
     if (
@@ -247,14 +239,7 @@ def change_status(provider_id: int):
     ):
         flash(f"{provider.name} is now {provider.status.label.lower()}.", "success")
         return redirect(url_for("providers.detail", provider_id=provider.id))
-    return render_template(
-        "providers/detail.html",
-        provider=provider,
-        compliance=assess(provider, clock.today()),
-        status_form=form,
-        usage_form=ConfirmForm(),
-        form=form,
-    ), 400
+    return render_template("providers/detail.html", **_detail_context(provider, form)), 400
 
 
 @bp.route("/providers/<int:provider_id>/usage/<any(add, remove):change>", methods=["POST"])
@@ -395,17 +380,22 @@ def document(provider_id: int, item_id: int):
 @bp.route("/compliance/expiring")
 @policy.role_required(*WATCHERS)
 def expiring():
-    stmt = (
+    scope = request.args.get("scope")
+    providers = (
         policy.watched_providers_for(current_user)
-        if request.args.get("scope") != "all"
+        if scope != "all"
         else policy.providers_for(current_user).where(Provider.status != ProviderStatus.CLOSED)
     )
-    providers = db.session.scalars(stmt).all()
+    today = clock.today()
+    page = paginate_rows(services.attention_query(providers, today), per_page=PER_PAGE)
+    page.items = services.attention_rows(page.items, today)
+    awaiting = services.awaiting_query(providers)
     return render_template(
         "providers/expiring.html",
-        rows=services.needing_attention(providers, clock.today()),
-        awaiting=services.awaiting_verification(providers),
-        scope=request.args.get("scope"),
+        page=page,
+        awaiting=db.session.scalars(awaiting.limit(AWAITING_SHOWN)).all(),
+        awaiting_total=count(awaiting),
+        scope=scope,
         State=State,
     )
 
