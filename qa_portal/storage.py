@@ -59,6 +59,8 @@ ACTIVE_PDF = (
 # executable) files, embedded media. Looked for as keys and as names (/S /JavaScript). A file
 # is attached wherever a file specification has /EF, whether or not its stream is typed
 # /EmbeddedFile (a paperclip annotation, /FileAttachment); an XFA form carries its own scripts.
+# Opening another file (/GoToR: a path on a file share leaks the reader's credentials), sending
+# or importing form data talk to a server too.
 _ACTIVE_PDF_NAMES = frozenset(
     {
         "/JavaScript",
@@ -71,6 +73,9 @@ _ACTIVE_PDF_NAMES = frozenset(
         "/XFA",
         "/RichMedia",
         "/GoToE",
+        "/GoToR",
+        "/SubmitForm",
+        "/ImportData",
     }
 )
 # A PDF with more objects than this is refused rather than walked for ever.

