@@ -205,6 +205,8 @@ def _targets(s) -> list[Target]:
         ("visits.new", "staff", "/visits/new"),
         ("visits.detail", "staff", f"/visits/{v.id}"),
         ("visits.detail", "provider", f"/visits/{pv.id}"),
+        ("visits.detail", "staff", f"/visits/{v.id}?people=a"),
+        ("visits.people", "staff", f"/visits/{v.id}/people?q=a"),
         ("visits.checklist_area", "staff", f"/visits/{v.id}/checklist/1"),
         ("visits.photo", "staff", f"/visits/{v.id}/photos/{s['photo_id']}/thumbnail"),
         ("visits.summary", "staff", f"/visits/{v.id}/summary"),
