@@ -118,7 +118,7 @@ def index():
     form = VisitFilterForm(request.args)
     chosen = _visit_filter(form)
     names = [show] if show else list(SECTIONS)
-    if chosen.visit_type or chosen.status:
+    if not show and (chosen.visit_type or chosen.status):
         names = [name for name in names if name != "overdue"]  # providers have neither
     size = PER_PAGE if show else FIRST
     lists = {
@@ -281,7 +281,7 @@ def detail(visit_id: int):
 @policy.role_required(*Role)
 def people(visit_id: int):
     """The invitation search for the page's script: at most PEOPLE_SHOWN matches, as JSON."""
-    visit = policy.visit_or_404(current_user, visit_id, with_team=True)
+    visit = policy.visit_or_404(current_user, visit_id)
     if not policy.can(current_user, "invite", visit):
         return {"error": "You cannot invite people to this visit"}, 403
     try:

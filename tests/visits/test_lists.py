@@ -338,3 +338,23 @@ def test_the_schedule_form_offers_only_the_partnerships_staff_as_lead(scene, log
     assert lip_staff.name not in admin.get("/visits/new").data.decode()
     lip = factories.partnership("LIP")
     assert lip_staff.name in admin.get(f"/visits/new?partnership={lip.id}").data.decode()
+
+
+def test_an_admin_schedules_a_visit_led_by_another_partnerships_staff(scene, login):
+    lip = factories.partnership("LIP")
+    lip_staff = factories.user("staff", name="Lip Lead", partnership=lip)
+    db.session.commit()
+    when = date.today() + timedelta(days=3)
+    response = login(scene.people["admin"]).post(
+        f"/visits/new?partnership={lip.id}",
+        data={
+            "provider_id": str(scene.provider.id),
+            "visit_type": "annual",
+            "visit_date": [str(when.day), str(when.month), str(when.year)],
+            "lead_id": str(lip_staff.id),
+        },
+    )
+    assert response.status_code == 302
+    visit = db.session.scalars(select(Visit).where(Visit.lead_id == lip_staff.id)).one()
+    assert visit.partnership_id == lip.id
+    assert [i.user_id for i in visit.invitees] == [lip_staff.id]
