@@ -90,7 +90,6 @@ class PeopleSearchForm(PortalForm):
         filters=[strip],
         validators=[Optional(), Length(max=100)],
     )
-    submit = SubmitField("Search", widget=GovSubmitInput())
 
 
 class LeadPartnershipForm(PortalForm):
