@@ -60,7 +60,9 @@ READS_QUERY = {
     "providers.kinds",
     "providers.upload",
     "visits.amend",
+    "visits.index",
     "visits.new",
+    "visits.people",
 }
 
 
@@ -205,8 +207,6 @@ def _targets(s) -> list[Target]:
         ("visits.new", "staff", "/visits/new"),
         ("visits.detail", "staff", f"/visits/{v.id}"),
         ("visits.detail", "provider", f"/visits/{pv.id}"),
-        ("visits.detail", "staff", f"/visits/{v.id}?people=a"),
-        ("visits.people", "staff", f"/visits/{v.id}/people?q=a"),
         ("visits.checklist_area", "staff", f"/visits/{v.id}/checklist/1"),
         ("visits.photo", "staff", f"/visits/{v.id}/photos/{s['photo_id']}/thumbnail"),
         ("visits.summary", "staff", f"/visits/{v.id}/summary"),
@@ -355,6 +355,9 @@ def _targets(s) -> list[Target]:
             f"/frameworks/{dr.id}/criteria/{second.id}/remove",
             f"/frameworks/{dr.id}/criteria/{second.id}",
         ),
+        # The invitation search, in the page and as JSON.
+        Target("visits.detail", "GET", "staff", f"/visits/{v.id}?people=a"),
+        Target("visits.people", "GET", "staff", f"/visits/{v.id}/people?q=a"),
         Target("accounts.sign_out", "POST", "staff", "/sign-out"),
         Target(
             "accounts.set_password",
