@@ -7,6 +7,7 @@ import contextlib
 import contextvars
 import os
 import re
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -173,6 +174,23 @@ def capture_mail(app, monkeypatch) -> Mailbox:
 
     monkeypatch.setattr(outbox._Console, "send", send)
     return box
+
+
+@contextmanager
+def count_queries():
+    """The SQL statements run inside the block, as a list (savepoints, this suite's per-test
+    transactions, left out)."""
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
+            statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
 
 
 @pytest.fixture

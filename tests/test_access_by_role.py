@@ -277,6 +277,20 @@ CASES = [
         note="invite with an empty form",
     ),
     Case(
+        "visits.people",
+        lambda r: f"/visits/{r['visit'].id}/people?q=a",
+        ("admin", "staff"),
+        out_of_scope=("head", "provider"),
+        note="the invitation search, as JSON",
+    ),
+    Case(
+        "visits.people",
+        lambda r: f"/visits/{r['lip_visit'].id}/people?q=a",
+        ("admin", "staff"),
+        out_of_scope=("staff", "head", "provider"),
+        note="another partnership's visit",
+    ),
+    Case(
         "visits.checklist_area",
         lambda r: f"/visits/{r['visit'].id}/checklist/1",
         EVERYONE,

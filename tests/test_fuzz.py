@@ -60,7 +60,9 @@ READS_QUERY = {
     "providers.kinds",
     "providers.upload",
     "visits.amend",
+    "visits.index",
     "visits.new",
+    "visits.people",
 }
 
 
@@ -353,6 +355,9 @@ def _targets(s) -> list[Target]:
             f"/frameworks/{dr.id}/criteria/{second.id}/remove",
             f"/frameworks/{dr.id}/criteria/{second.id}",
         ),
+        # The invitation search, in the page and as JSON.
+        Target("visits.detail", "GET", "staff", f"/visits/{v.id}?people=a"),
+        Target("visits.people", "GET", "staff", f"/visits/{v.id}/people?q=a"),
         Target("accounts.sign_out", "POST", "staff", "/sign-out"),
         Target(
             "accounts.set_password",

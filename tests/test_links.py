@@ -63,12 +63,15 @@ def test_visit_invitations_link_to_the_public_url(app, monkeypatch):
     head = factories.user("head", email="head.joins@example.org")
     provider = factories.provider("Visited Provider Ltd")
     db.session.commit()
-    response = signed_in_through_forged_host(app, staff).post(
-        "/visits/new", data=schedule_form(provider, staff, [head]), headers=FORGED
-    )
+    client = signed_in_through_forged_host(app, staff)
+    response = client.post("/visits/new", data=schedule_form(provider, staff), headers=FORGED)
     assert response.status_code == 302
     assert "/visits/" in response.headers["Location"]
     visit = db.session.scalars(select(Visit)).one()
+    invited = client.post(
+        f"/visits/{visit.id}", data={"invitee_ids": [str(head.id)]}, headers=FORGED
+    )
+    assert invited.status_code == 302
     body = db.session.scalars(
         select(OutboxMessage.body).where(OutboxMessage.to_address == head.email)
     ).one()

@@ -21,7 +21,7 @@ from wtforms.validators import InputRequired, Length, Optional
 from qa_portal.accounts.forms import strip
 from qa_portal.forms_base import PortalForm
 from qa_portal.providers.forms import GovDateField
-from qa_portal.visits.models import VisitType
+from qa_portal.visits.models import VisitStatus, VisitType
 
 
 class ScheduleForm(PortalForm):
@@ -46,12 +46,6 @@ class ScheduleForm(PortalForm):
         widget=GovSelect(),
         validators=[InputRequired(message="Choose who leads the visit")],
     )
-    invitee_ids = SelectMultipleField(
-        "Invite heads and staff to join",
-        coerce=int,
-        widget=GovCheckboxesInput(),
-        validators=[Optional()],
-    )
     purpose = TextAreaField(
         "Purpose and focus (optional)",
         widget=GovTextArea(),
@@ -59,6 +53,56 @@ class ScheduleForm(PortalForm):
         validators=[Optional(), Length(max=2000)],
     )
     submit = SubmitField("Schedule visit", widget=GovSubmitInput())
+
+
+class VisitFilterForm(PortalForm):
+    class Meta:
+        csrf = False  # a GET search form
+
+    q = StringField(
+        "Provider",
+        widget=GovTextInput(),
+        filters=[strip],
+        validators=[Optional(), Length(max=100)],
+    )
+    type = SelectField(
+        "Type of visit",
+        widget=GovSelect(),
+        choices=[("", "Any type")] + [(t.value, t.label) for t in VisitType],
+        validators=[Optional()],
+    )
+    status = SelectField(
+        "Status",
+        widget=GovSelect(),
+        choices=[("", "Any status")] + [(s.value, s.label) for s in VisitStatus],
+        validators=[Optional()],
+    )
+    submit = SubmitField("Filter", widget=GovSubmitInput())
+
+
+class PeopleSearchForm(PortalForm):
+    class Meta:
+        csrf = False  # a GET search form
+
+    people = StringField(
+        "Search by name, school or partnership",
+        widget=GovTextInput(),
+        filters=[strip],
+        validators=[Optional(), Length(max=100)],
+    )
+
+
+class LeadPartnershipForm(PortalForm):
+    class Meta:
+        csrf = False  # a GET choice that narrows the lead's drop-down
+
+    partnership = SelectField(
+        "Partnership whose visit it is",
+        coerce=int,
+        widget=GovSelect(),
+        validators=[Optional()],
+    )
+    submit = SubmitField("Show its staff", widget=GovSubmitInput())
 
 
 class InviteForm(PortalForm):

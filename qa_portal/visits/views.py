@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass, field
 
 from flask import (
     Blueprint,
@@ -16,15 +17,16 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from qa_portal import audit, clock, links, policy, rules, storage
+from qa_portal import audit, clock, inputs, links, policy, rules, storage
 from qa_portal.accounts.forms import ConfirmForm
 from qa_portal.accounts.models import Role, User
 from qa_portal.db import db
 from qa_portal.frameworks import outline as frameworks_outline
 from qa_portal.frameworks.outline import outline
+from qa_portal.pagination import Page
 from qa_portal.partnerships.models import School
 from qa_portal.providers.models import Provider, ProviderStatus
 from qa_portal.visits import checklist, entries, fieldwork, photos, services, signoff
@@ -33,9 +35,12 @@ from qa_portal.visits.forms import (
     AmendForm,
     CheckForm,
     InviteForm,
+    LeadPartnershipForm,
+    PeopleSearchForm,
     PupilForm,
     ResponseForm,
     ScheduleForm,
+    VisitFilterForm,
 )
 from qa_portal.visits.models import (
     Judgement,
@@ -48,20 +53,12 @@ from qa_portal.visits.models import (
 bp = Blueprint("visits", __name__, url_prefix="/visits")
 
 PLANNERS = (Role.ADMIN, Role.STAFF)
+# The most people one invitation form may send to (a search shows 20 at a time).
+INVITE_AT_ONCE = 100
 
 
 def _link(visit: Visit) -> str:
     return links.external("visits.detail", visit_id=visit.id)
-
-
-def _people(roles) -> list[User]:
-    return list(
-        db.session.scalars(
-            select(User)
-            .where(User.role.in_(roles), User.disabled_at.is_(None))
-            .order_by(User.role, User.name)
-        )
-    )
 
 
 def _number(text: str | None) -> int | None:
@@ -74,25 +71,74 @@ def _label(user: User) -> str:
     return f"{user.name} ({user.affiliation})"
 
 
+# The overview shows the first few of each list; "See all" pages through one of them.
+FIRST = 10
+PER_PAGE = 50
+SECTIONS = ("upcoming", "overdue", "past")
+
+
+def _page(stmt, number: int, per_page: int, *, rows: bool = False) -> Page:
+    """One page of a list and its length, in two queries whatever the list's size."""
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    result = db.session.execute if rows else db.session.scalars
+    items = result(stmt.limit(per_page).offset((number - 1) * per_page)).all()
+    return Page(items=list(items), number=number, per_page=per_page, total=total or 0)
+
+
+def _visit_filter(form: VisitFilterForm) -> services.VisitFilter:
+    if not form.validate():
+        return services.VisitFilter()  # the page says what is wrong next to the filter
+    return services.VisitFilter(
+        provider=form.q.data or "",
+        visit_type=VisitType(form.type.data) if form.type.data else None,
+        status=VisitStatus(form.status.data) if form.status.data else None,
+    )
+
+
+def _section(name: str, chosen: services.VisitFilter):
+    if name == "overdue":
+        watched = policy.watched_providers_for(current_user)
+        return services.overdue_providers(watched, clock.today(), chosen.provider)
+    scope = policy.visits_for(current_user)
+    return services.listed_visits(scope, chosen, upcoming=name == "upcoming")
+
+
 @bp.route("")
 @policy.role_required(*Role)
 def index():
-    today = clock.today()
-    visits = db.session.scalars(policy.visits_for(current_user)).all()
-    upcoming = sorted((v for v in visits if v.is_open), key=lambda v: v.visit_date)
-    past = [v for v in visits if not v.is_open]
-    watched = (
-        db.session.scalars(policy.watched_providers_for(current_user)).all()
-        if current_user.role in (Role.ADMIN, Role.OFFICER, Role.STAFF)
-        else []
-    )
+    """Visits coming up, providers overdue a visit, and earlier visits: the first few of each,
+    or one of them page by page (`?show=past&page=2`), narrowed by the filters."""
+    show = request.args.get("show") or None
+    if show is not None and show not in SECTIONS:
+        abort(404)
+    try:
+        number = inputs.page_number(request.args.get("page"))
+    except rules.RuleBroken:
+        abort(404)  # not a page of any list
+    form = VisitFilterForm(request.args)
+    chosen = _visit_filter(form)
+    names = [show] if show else list(SECTIONS)
+    if not show and (chosen.visit_type or chosen.status):
+        names = [name for name in names if name != "overdue"]  # providers have neither
+    size = PER_PAGE if show else FIRST
+    lists = {
+        name: _page(_section(name, chosen), number if show else 1, size, rows=name == "overdue")
+        for name in names
+    }
     return render_template(
-        "visits/index.html",
-        upcoming=upcoming,
-        past=past[:50],
-        today=today,
-        overdue=services.overdue(watched, today),
-    )
+        "visits/index.html", form=form, show=show, lists=lists, today=clock.today()
+    ), (400 if form.errors else 200)
+
+
+def _lead_partnership(form: LeadPartnershipForm) -> int | None:
+    """The partnership whose staff may lead: the planner's own, or one an admin picks."""
+    partnerships = db.session.scalars(policy.partnerships_for(current_user)).all()
+    form.partnership.choices = [(p.id, str(p)) for p in partnerships]
+    if len(partnerships) == 1:
+        return partnerships[0].id
+    if request.args.get("partnership") and form.validate():
+        return form.partnership.data
+    return current_user.partnership_id
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -103,10 +149,9 @@ def new():
         policy.providers_for(current_user).where(Provider.status != ProviderStatus.CLOSED)
     ).all()
     form.provider_id.choices = [(p.id, p.name) for p in providers]
-    leads = _people(services.LEAD_ROLES)
+    chooser = LeadPartnershipForm(request.args)
+    leads = db.session.scalars(services.leads_for(current_user, _lead_partnership(chooser))).all()
     form.lead_id.choices = [(u.id, _label(u)) for u in leads]
-    invitable = _people(services.INVITEE_ROLES)
-    form.invitee_ids.choices = [(u.id, _label(u)) for u in invitable]
     if request.method == "GET":
         form.lead_id.data = current_user.id
         form.visit_type.data = VisitType.ANNUAL.value
@@ -114,7 +159,6 @@ def new():
             form.provider_id.data = chosen
     if form.validate_on_submit():
         provider = policy.get_or_404(policy.providers_for(current_user), id=form.provider_id.data)
-        chosen = [u for u in invitable if u.id in set(form.invitee_ids.data or [])]
         lead = next(u for u in leads if u.id == form.lead_id.data)
         try:
             visit = services.schedule_visit(
@@ -123,7 +167,7 @@ def new():
                 visit_type=VisitType(form.visit_type.data),
                 visit_date=form.visit_date.data,
                 lead=lead,
-                invitees=chosen,
+                invitees=[],
                 purpose=form.purpose.data or "",
                 today=clock.today(),
                 link=_link,
@@ -133,17 +177,48 @@ def new():
             getattr(form, exc.field, form.visit_date).errors = [str(exc)]
         else:
             db.session.commit()
-            flash(f"Visit scheduled. {len(visit.invitees)} invitation(s) emailed.", "success")
-            return redirect(url_for("visits.detail", visit_id=visit.id))
-    return render_template("visits/new.html", form=form)
+            flash("Visit scheduled. Search below to invite heads and staff to join.", "success")
+            return redirect(url_for("visits.detail", visit_id=visit.id, _anchor="invite"))
+    many = len(chooser.partnership.choices) > 1
+    return render_template("visits/new.html", form=form, chooser=chooser if many else None)
 
 
-def _invite_form(visit: Visit) -> tuple[InviteForm, list[User]]:
+@dataclass
+class PeopleSearch:
+    """The invitation search on a visit's page: what was asked and who matches it."""
+
+    form: PeopleSearchForm
+    matches: list[User] = field(default_factory=list)
+    more: bool = False  # more than PEOPLE_SHOWN match: the search should be narrower
+
+    @property
+    def searched(self) -> bool:
+        return bool(self.form.people.data) and not self.form.errors
+
+
+def _people(visit: Visit) -> PeopleSearch:
+    """At most PEOPLE_SHOWN of those who may be invited, matching `?people=`."""
+    search = PeopleSearch(PeopleSearchForm(request.args))
+    if search.form.validate() and search.form.people.data:
+        stmt = services.find_people(services.invitable(visit), search.form.people.data)
+        found = db.session.scalars(stmt.limit(services.PEOPLE_SHOWN + 1)).all()
+        search.matches = found[: services.PEOPLE_SHOWN]
+        search.more = len(found) > services.PEOPLE_SHOWN
+    return search
+
+
+def _invite_form(visit: Visit, people: list[User]) -> InviteForm:
     form = InviteForm()
-    invited = {i.user_id for i in visit.invitees}
-    candidates = [u for u in _people(services.INVITEE_ROLES) if u.id not in invited]
-    form.invitee_ids.choices = [(u.id, _label(u)) for u in candidates]
-    return form, candidates
+    form.invitee_ids.choices = [(u.id, _label(u)) for u in people]
+    return form
+
+
+def _posted_people(visit: Visit) -> list[User]:
+    """Those ticked on the invitation form who may still be invited (a bounded number)."""
+    ids = {n for raw in request.form.getlist("invitee_ids")[:INVITE_AT_ONCE] if (n := _number(raw))}
+    if not ids:
+        return []
+    return list(db.session.scalars(services.invitable(visit).where(User.id.in_(ids))))
 
 
 def _pupil_form(form: PupilForm | None = None) -> PupilForm:
@@ -155,38 +230,74 @@ def _pupil_form(form: PupilForm | None = None) -> PupilForm:
 
 def _detail_page(visit: Visit, status: int = 200, **forms):
     can_answer = policy.can(current_user, "answer", visit)
+    can_invite = policy.can(current_user, "invite", visit)
+    people = _people(visit) if can_invite else None
+    form = forms.get("form")
+    if people and form is None:
+        form = _invite_form(visit, people.matches)
+    elif people:  # a refused invitation: what was ticked, and the search's matches again
+        ticked = {value for value, _ in form.invitee_ids.choices}
+        form.invitee_ids.choices += [
+            (u.id, _label(u)) for u in people.matches if u.id not in ticked
+        ]
     return render_template(
         "visits/detail.html",
         visit=visit,
-        form=forms.get("form") or _invite_form(visit)[0],
+        form=form,
+        people=people,
         response_form=ResponseForm(),
         pupil_form=_pupil_form(forms.get("pupil_form")) if can_answer else None,
         check_form=CheckForm(formdata=None),
         check_errors=forms.get("check_errors", {}),
         pupils=policy.pupils_seen_for(current_user, visit),
         to_check=fieldwork.actions_to_check(visit, current_user),
-        can_invite=policy.can(current_user, "invite", visit),
+        can_invite=can_invite,
         can_answer=can_answer,
         can_amend=policy.can(current_user, "amend", visit),
         can_sign=policy.can(current_user, "sign_off", visit),
         VisitStatus=VisitStatus,
-    ), status
+    ), (400 if people and people.form.errors and status == 200 else status)
 
 
 @bp.route("/<int:visit_id>", methods=["GET", "POST"])
 @policy.role_required(*Role)
 def detail(visit_id: int):
-    visit = policy.visit_or_404(current_user, visit_id)
-    form, candidates = _invite_form(visit)
-    if request.method == "POST":
-        policy.require(current_user, "invite", visit)
-        if form.validate_on_submit():
-            chosen = [u for u in candidates if u.id in set(form.invitee_ids.data)]
-            services.invite(current_user, visit, chosen, _link)
-            db.session.commit()
-            flash(f"{len(chosen)} invitation(s) emailed.", "success")
-            return redirect(url_for("visits.detail", visit_id=visit.id))
+    visit = policy.visit_or_404(current_user, visit_id, with_page=True)
+    if request.method == "GET":
+        return _detail_page(visit)
+    policy.require(current_user, "invite", visit)
+    posted = _posted_people(visit)
+    form = _invite_form(visit, posted)
+    if form.validate_on_submit():
+        chosen = [u for u in posted if u.id in set(form.invitee_ids.data)]
+        services.invite(current_user, visit, chosen, _link)
+        db.session.commit()
+        flash(f"{len(chosen)} invitation(s) emailed.", "success")
+        return redirect(url_for("visits.detail", visit_id=visit.id))
     return _detail_page(visit, form=form)
+
+
+@bp.route("/<int:visit_id>/people")
+@policy.role_required(*Role)
+def people(visit_id: int):
+    """The invitation search for the page's script: at most PEOPLE_SHOWN matches, as JSON."""
+    visit = policy.visit_or_404(current_user, visit_id)
+    if not policy.can(current_user, "invite", visit):
+        return {"error": "You cannot invite people to this visit"}, 403
+    try:
+        search = inputs.clean_text(
+            request.args.get("q"), field="q", label="The search", max_length=100
+        )
+    except rules.RuleBroken as exc:
+        return {"error": str(exc)}, 400
+    found = []
+    if search:
+        stmt = services.find_people(services.invitable(visit), search)
+        found = db.session.scalars(stmt.limit(services.PEOPLE_SHOWN + 1)).all()
+    return {
+        "people": [{"id": u.id, "label": _label(u)} for u in found[: services.PEOPLE_SHOWN]],
+        "more": len(found) > services.PEOPLE_SHOWN,
+    }
 
 
 @bp.route("/<int:visit_id>/pupils", methods=["POST"])

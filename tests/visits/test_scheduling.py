@@ -10,7 +10,7 @@ from sqlalchemy import select
 from qa_portal.db import db
 from qa_portal.frameworks.services import current_framework
 from qa_portal.outbox import OutboxMessage
-from qa_portal.providers.models import ProviderStatus
+from qa_portal.providers.models import Provider, ProviderStatus
 from qa_portal.visits import services
 from qa_portal.visits.models import Visit, VisitStatus, VisitType
 from tests import factories
@@ -40,14 +40,13 @@ def visit(provider, when, status=VisitStatus.SCHEDULED, lead=None, **fields):
     return record
 
 
-def schedule_form(provider, lead, invitees=(), **over):
+def schedule_form(provider, lead, **over):
     when = TODAY + timedelta(days=7)
     data = {
         "provider_id": str(provider.id),
         "visit_type": "annual",
         "visit_date": [str(when.day), str(when.month), str(when.year)],
         "lead_id": str(lead.id),
-        "invitee_ids": [str(u.id) for u in invitees],
         "purpose": "Annual review",
     }
     data.update(over)
@@ -60,11 +59,17 @@ def test_staff_schedule_a_visit_and_invitees_are_emailed(login):
     provider = factories.provider("Visited Provider Ltd")
     db.session.commit()
     client = login(staff)
-    response = client.post("/visits/new", data=schedule_form(provider, staff, [head]))
+    response = client.post("/visits/new", data=schedule_form(provider, staff))
     assert response.status_code == 302
     scheduled = db.session.scalars(select(Visit)).one()
+    assert response.headers["Location"].endswith(f"/visits/{scheduled.id}#invite")
     assert scheduled.framework_id == current_framework().id
     assert scheduled.partnership_id == staff.partnership_id
+    # The visit's page finds the head by name; ticking them sends the invitation.
+    found = client.get(f"/visits/{scheduled.id}", query_string={"people": head.name})
+    assert f'value="{head.id}"' in found.data.decode()
+    invited = client.post(f"/visits/{scheduled.id}", data={"invitee_ids": [str(head.id)]})
+    assert invited.status_code == 302
     subjects = {m.to_address: m.subject for m in db.session.scalars(select(OutboxMessage))}
     assert set(subjects) == {staff.email, head.email}
     assert "Visited Provider Ltd" in subjects[head.email]
@@ -116,8 +121,14 @@ def test_overdue_means_no_visit_in_the_last_twelve_months():
     visit(lapsed, TODAY - timedelta(days=400), VisitStatus.PUBLISHED)
     visit(recent, TODAY - timedelta(days=330), VisitStatus.PUBLISHED)
     visit(booked, TODAY + timedelta(days=3))
-    names = [p.name for p, _ in services.overdue([never, lapsed, recent, booked], TODAY)]
-    assert names == ["Never Visited", "Visited Thirteen Months Ago"]
+    watched = select(Provider).where(
+        Provider.id.in_([p.id for p in (never, lapsed, recent, booked)])
+    )
+    rows = db.session.execute(services.overdue_providers(watched, TODAY)).all()
+    assert [(p.name, last) for p, last in rows] == [
+        ("Never Visited", None),
+        ("Visited Thirteen Months Ago", TODAY - timedelta(days=400)),
+    ]
 
 
 def test_who_sees_which_visit(login):
