@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, StringField
+from wtforms import IntegerField, SelectFieldBase, StringField
 from wtforms.validators import ValidationError
 
 from qa_portal import inputs
@@ -34,4 +34,19 @@ class PortalForm(FlaskForm):
                 extra.setdefault(name, []).append(storable_text)
             elif isinstance(field, IntegerField):
                 extra.setdefault(name, []).append(bounded_whole_number)
-        return super().validate(extra)
+        valid = super().validate(extra)
+        for field in self._fields.values():
+            if isinstance(field, SelectFieldBase):
+                _blank_is_no_choice(field)
+        return valid
+
+
+def _blank_is_no_choice(field: SelectFieldBase) -> None:
+    """`Optional()` takes a choice of only spaces for no choice, and clears the "not a valid
+    choice" error; the field's data must then say no choice too, never the spaces."""
+    if isinstance(field.data, str) and not field.data.strip():
+        field.data = ""
+    elif isinstance(field.data, list):
+        field.data = [
+            item for item in field.data if not (isinstance(item, str) and not item.strip())
+        ]

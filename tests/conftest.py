@@ -3,7 +3,6 @@ transaction, and signed-in clients for every role."""
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
 import os
 import re
@@ -16,7 +15,6 @@ import pytest
 from flask.globals import _cv_app
 from flask.testing import FlaskClient
 from sqlalchemy import event, text
-from sqlalchemy.engine import Engine
 
 from qa_portal import create_app, outbox
 from qa_portal.accounts.models import Role
@@ -227,28 +225,3 @@ def login(app):
         return client
 
     return _login
-
-
-class QueryCount:
-    """The SQL statements a block ran, savepoints of the suite's own transactions left out."""
-
-    def __init__(self):
-        self.statements: list[str] = []
-
-    def __len__(self) -> int:
-        return len(self.statements)
-
-    def __call__(self, conn, cursor, statement, *args) -> None:
-        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
-            self.statements.append(statement)
-
-
-@contextlib.contextmanager
-def count_queries():
-    """with count_queries() as queries: ...; len(queries) is how many statements ran."""
-    queries = QueryCount()
-    event.listen(Engine, "before_cursor_execute", queries)
-    try:
-        yield queries
-    finally:
-        event.remove(Engine, "before_cursor_execute", queries)

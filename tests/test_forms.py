@@ -88,3 +88,23 @@ def test_every_text_field_refuses_what_cannot_be_stored(app, form_class, bad):
         for name in names:
             refused = [e for e in form[name].errors if "control characters" in e or "broken" in e]
             assert refused, f"{form_class.__name__}.{name}: {form[name].errors}"
+
+
+def test_a_choice_of_only_spaces_is_no_choice_never_the_spaces(app):
+    """WTForms' Optional() passes "   " for a select or radio field and clears the "not a valid
+    choice" error: the form must then hold no choice, or a view would take the spaces for one."""
+    from wtforms import RadioField, SelectField, SelectMultipleField
+    from wtforms.validators import Optional
+
+    class Choosing(PortalForm):
+        one = SelectField(choices=[("", "Any"), ("a", "A")], validators=[Optional()])
+        kind = RadioField(choices=[("a", "A")], validators=[Optional()])
+        many = SelectMultipleField(choices=[("a", "A")], validators=[Optional()])
+
+    with app.test_request_context():
+        form = Choosing(
+            formdata=MultiDict([("one", " "), ("kind", "\t"), ("many", " ")]),
+            meta={"csrf": False},
+        )
+        assert form.validate()
+        assert (form.one.data, form.kind.data, form.many.data) == ("", "", [])
