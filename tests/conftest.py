@@ -6,6 +6,8 @@ from __future__ import annotations
 import contextvars
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -14,6 +16,7 @@ import pytest
 from flask.globals import _cv_app
 from flask.testing import FlaskClient
 from sqlalchemy import event, text
+from sqlalchemy.engine import Engine
 
 from qa_portal import create_app, outbox
 from qa_portal.accounts.models import Role
@@ -207,3 +210,20 @@ def login(app):
         return client
 
     return _login
+
+
+@contextmanager
+def count_queries() -> Iterator[list[str]]:
+    """The SQL statements run inside the block, as a list filled in as they run. The suite's
+    own savepoints (each test's transaction) are left out: they are not the page's queries."""
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
+            statements.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
