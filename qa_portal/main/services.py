@@ -116,7 +116,7 @@ def _visit_needs(user: User) -> list[Need]:
             overdue_count(policy.watched_providers_for(user), today),
         ),
         Need(
-            "follow-up action|follow-up actions due, not yet done",
+            "action|actions from visits due by today, not yet done",
             url_for("main.follow_up_actions", due="now"),
             db.session.scalar(select(func.count()).select_from(due.order_by(None).subquery())),
         ),
