@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask import url_for
-from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy import Select, and_, case, func, or_, select, true
 from sqlalchemy.orm import aliased, joinedload
 
 from qa_portal import clock, policy
@@ -130,22 +130,35 @@ def _ids(providers: Select) -> Select:
 def compliance_counts(providers: Select, today: date) -> tuple[int, int]:
     """How many of the providers are non-compliant and how many due soon, counted in one
     query: the rule of `compliance.assess_kind` for each active kind required of a provider,
-    applied to its newest verified item of that kind."""
-    kind, item = aliased(ComplianceKind), aliased(ComplianceItem)
-    newest = (
-        select(func.max(ComplianceItem.id))
-        .where(
-            ComplianceItem.provider_id == Provider.id,
-            ComplianceItem.kind_id == kind.id,
-            ComplianceItem.status == ItemStatus.VERIFIED,
+    applied to its newest verified item of that kind; a provider takes its worst kind's state."""
+    scope = (
+        providers.order_by(None)
+        .with_only_columns(
+            Provider.id,
+            Provider.transports_pupils,
+            Provider.ofsted_registered,
+            maintain_column_froms=True,
         )
-        .correlate(Provider, kind)
-        .scalar_subquery()
+        .subquery()
     )
+    newest = (
+        select(
+            ComplianceItem.provider_id,
+            ComplianceItem.kind_id,
+            func.max(ComplianceItem.id).label("id"),
+        )
+        .where(
+            ComplianceItem.status == ItemStatus.VERIFIED,
+            ComplianceItem.provider_id.in_(select(scope.c.id)),
+        )
+        .group_by(ComplianceItem.provider_id, ComplianceItem.kind_id)
+        .subquery()
+    )
+    kind, item = ComplianceKind, aliased(ComplianceItem)
     required = or_(
         kind.requirement == Requirement.EVERY_PROVIDER,
-        and_(kind.requirement == Requirement.IF_TRANSPORTING, Provider.transports_pupils),
-        and_(kind.requirement == Requirement.IF_OFSTED_REGISTERED, Provider.ofsted_registered),
+        and_(kind.requirement == Requirement.IF_TRANSPORTING, scope.c.transports_pupils),
+        and_(kind.requirement == Requirement.IF_OFSTED_REGISTERED, scope.c.ofsted_registered),
     )
     expires = and_(kind.expires, item.expiry_date.is_not(None))
     short_cover = and_(
@@ -153,25 +166,28 @@ def compliance_counts(providers: Select, today: date) -> tuple[int, int]:
         func.coalesce(kind.min_cover_amount, 0) > 0,
         func.coalesce(item.cover_amount, 0) < kind.min_cover_amount,
     )
-    kinds = (
-        select(kind.id)
-        .outerjoin(item, item.id == newest)
+    failing = or_(item.id.is_(None), short_cover, and_(expires, item.expiry_date < today))
+    soon = and_(expires, item.expiry_date <= today + timedelta(days=DUE_SOON_DAYS))
+    per_kind = (
+        select(
+            scope.c.id.label("provider_id"), case((failing, 2), (soon, 1), else_=0).label("state")
+        )
+        .select_from(scope)
+        .join(kind, true())
+        .outerjoin(newest, and_(newest.c.provider_id == scope.c.id, newest.c.kind_id == kind.id))
+        .outerjoin(item, item.id == newest.c.id)
         .where(kind.active, required)
-        .correlate(Provider)
+        .subquery()
     )
-    expired = and_(expires, item.expiry_date < today)
-    failing = kinds.where(or_(item.id.is_(None), short_cover, expired))
-    soon = kinds.where(
-        item.id.is_not(None),
-        expires,
-        item.expiry_date >= today,
-        item.expiry_date <= today + timedelta(days=DUE_SOON_DAYS),
+    worst = (
+        select(func.max(per_kind.c.state).label("state"))
+        .group_by(per_kind.c.provider_id)
+        .subquery()
     )
     row = db.session.execute(
-        providers.order_by(None).with_only_columns(
-            func.coalesce(func.sum(case((failing.exists(), 1), else_=0)), 0),
-            func.coalesce(func.sum(case((and_(~failing.exists(), soon.exists()), 1), else_=0)), 0),
-            maintain_column_froms=True,
+        select(
+            func.coalesce(func.sum(case((worst.c.state == 2, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((worst.c.state == 1, 1), else_=0)), 0),
         )
     ).one()
     return int(row[0]), int(row[1])
