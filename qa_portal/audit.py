@@ -11,12 +11,84 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from qa_portal.db import db, utcnow
 
+# What the log can be filtered by: every action the code records and every kind of record it
+# names, listed here rather than read from the table (a scan of every event on every view).
+# tests/admin/test_audit.py checks that each `record("...")` in the code is listed.
+ACTIONS = (
+    "action_added",
+    "action_answered",
+    "action_checked",
+    "compliance_kind_changed",
+    "compliance_kind_created",
+    "compliance_uploaded",
+    "compliance_verified",
+    "criterion_added",
+    "criterion_changed",
+    "criterion_removed",
+    "demo_seeded",
+    "document_downloaded",
+    "framework_drafted",
+    "framework_published",
+    "invitation_accepted",
+    "partnership_changed",
+    "password_changed",
+    "password_reset_requested",
+    "photo_added",
+    "provider_changed",
+    "provider_created",
+    "provider_status_changed",
+    "provider_usage_changed",
+    "pupil_seen_added",
+    "pupil_seen_removed",
+    "recovery_code_used",
+    "recovery_codes_renewed",
+    "reference_loaded",
+    "school_changed",
+    "school_created",
+    "sessions_ended",
+    "sign_in",
+    "sign_in_failed",
+    "sign_in_throttled",
+    "sign_out",
+    "two_step_failed",
+    "two_step_off",
+    "two_step_on",
+    "two_step_reset",
+    "user_changed",
+    "user_created",
+    "user_disabled",
+    "user_enabled",
+    "user_invited",
+    "visit_amended",
+    "visit_invited",
+    "visit_published",
+    "visit_report_downloaded",
+    "visit_scheduled",
+    "visit_signed_off",
+)
+TARGET_TYPES = (
+    "ComplianceItem",
+    "ComplianceKind",
+    "Criterion",
+    "FollowUpAction",
+    "Framework",
+    "Partnership",
+    "Photo",
+    "Provider",
+    "School",
+    "User",
+    "Visit",
+)
+
 
 class AuditEvent(db.Model):
     __tablename__ = "audit_events"
     __table_args__ = (
         Index("ix_audit_events_target", "target_type", "target_id"),
         Index("ix_audit_events_action_created_at", "action", "created_at"),
+        # The log's filters, each followed by the newest-first order of the list.
+        Index("ix_audit_events_actor_email_created_at", "actor_email", "created_at"),
+        Index("ix_audit_events_target_type_created_at", "target_type", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

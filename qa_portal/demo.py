@@ -360,8 +360,8 @@ def _seed_visits(today: date) -> None:
 
 
 def _seed_last_years_visit(provider: Provider, lead: User, head: User, today: date) -> None:
-    """Last year's published visit, so today's checklist shows the previous ratings and notes
-    beside each criterion and two actions still to check."""
+    """Last year's published visit, with its stored report, so today's checklist shows the
+    previous ratings and notes beside each criterion and two actions still to check."""
     from qa_portal.frameworks.models import Rating
     from qa_portal.frameworks.services import current_framework
     from qa_portal.visits.models import (
@@ -375,7 +375,7 @@ def _seed_last_years_visit(provider: Provider, lead: User, head: User, today: da
         VisitStatus,
         VisitType,
     )
-    from qa_portal.visits.signoff import propose
+    from qa_portal.visits.signoff import propose, store_report
 
     held = today - timedelta(days=330)
     when = datetime.combine(held, datetime.min.time(), tzinfo=UTC) + timedelta(hours=14)
@@ -443,3 +443,5 @@ def _seed_last_years_visit(provider: Provider, lead: User, head: User, today: da
         ]
     )
     db.session.flush()
+    # Its report, rendered and stored as sign-off does, kept only if the seeding commits.
+    store_report(visit)

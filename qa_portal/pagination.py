@@ -56,3 +56,29 @@ def paginate_rows(stmt: Select, per_page: int = 50) -> Page:
         abort(404)  # not a page of any list
     rows = db.session.execute(stmt.limit(per_page).offset((number - 1) * per_page)).all()
     return Page(items=list(rows), number=number, per_page=per_page, total=count(stmt))
+
+
+@dataclass
+class OpenPage:
+    """A page of a list too long to count on every view: it knows only whether a next page
+    exists (one row more is read to tell)."""
+
+    items: list[Any]
+    number: int
+    per_page: int
+    has_next: bool
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+
+def paginate_open(stmt: Select, per_page: int = 50) -> OpenPage:
+    try:
+        number = inputs.page_number(request.args.get("page"))
+    except RuleBroken:
+        abort(404)  # not a page of any list
+    rows = db.session.scalars(stmt.limit(per_page + 1).offset((number - 1) * per_page)).all()
+    return OpenPage(
+        items=list(rows[:per_page]), number=number, per_page=per_page, has_next=len(rows) > per_page
+    )

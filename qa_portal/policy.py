@@ -26,7 +26,15 @@ from qa_portal.providers.models import (
     ProviderStatus,
     provider_partnerships,
 )
-from qa_portal.visits.models import Amendment, PupilSeen, Visit, VisitInvitee, VisitStatus
+from qa_portal.visits.models import (
+    ActionStatus,
+    Amendment,
+    FollowUpAction,
+    PupilSeen,
+    Visit,
+    VisitInvitee,
+    VisitStatus,
+)
 
 T = TypeVar("T")
 
@@ -118,6 +126,27 @@ def visits_for(user: User) -> Select[tuple[Visit]]:
         .where(_visit_condition(user.role, **scope))
         .order_by(Visit.visit_date.desc(), Visit.id.desc())
     )
+
+
+def follow_up_actions_for(user: User) -> Select[tuple[FollowUpAction]]:
+    """The follow-up actions still open that a user follows up, soonest due first: all of them
+    county-wide; for partnership staff, those of their partnership's visits and of the visits
+    they led. An action counts once its visit is signed off."""
+    stmt = (
+        select(FollowUpAction)
+        .join(Visit, FollowUpAction.visit_id == Visit.id)
+        .where(
+            FollowUpAction.status != ActionStatus.DONE,
+            Visit.status.in_((VisitStatus.SIGNED_OFF, VisitStatus.PUBLISHED)),
+        )
+        .order_by(FollowUpAction.due_on, FollowUpAction.id)
+    )
+    if user.role in COUNTY_WIDE:
+        return stmt
+    if user.role is Role.STAFF:
+        own = or_(Visit.partnership_id == user.partnership_id, Visit.lead_id == user.id)
+        return stmt.where(own)
+    return stmt.where(false())
 
 
 def visit_or_404(

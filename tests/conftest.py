@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextvars
 import os
 import re
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -15,6 +16,7 @@ import pytest
 from flask.globals import _cv_app
 from flask.testing import FlaskClient
 from sqlalchemy import event, text
+from sqlalchemy.engine import Engine
 
 from qa_portal import create_app, outbox
 from qa_portal.accounts.models import Role
@@ -174,23 +176,6 @@ def capture_mail(app, monkeypatch) -> Mailbox:
     return box
 
 
-@contextmanager
-def count_queries():
-    """The SQL statements run inside the block, as a list (savepoints, this suite's per-test
-    transactions, left out)."""
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, *args):
-        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
-            statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
-
-
 @pytest.fixture
 def mailbox(app, monkeypatch):
     return capture_mail(app, monkeypatch)
@@ -225,3 +210,20 @@ def login(app):
         return client
 
     return _login
+
+
+@contextmanager
+def count_queries() -> Iterator[list[str]]:
+    """The SQL statements run inside the block, as a list filled in as they run. The suite's
+    own savepoints (each test's transaction) are left out: they are not the page's queries."""
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
+            statements.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)

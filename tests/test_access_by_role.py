@@ -57,6 +57,12 @@ def _school(records, code, index=0):
 
 CASES = [
     Case("main.home", lambda r: "/", EVERYONE),
+    Case(
+        "main.follow_up_actions",
+        lambda r: "/visits/actions",
+        ("admin", "officer", "staff"),
+        note="open actions in the user's scope; heads and providers see theirs on the visit",
+    ),
     Case("main.health", lambda r: "/healthz", EVERYONE, anonymous=200),
     Case("main.accessibility", lambda r: "/accessibility", EVERYONE, anonymous=200),
     Case("main.privacy", lambda r: "/privacy", EVERYONE, anonymous=200),

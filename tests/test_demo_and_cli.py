@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from qa_portal import create_app, demo
 from qa_portal.accounts.models import Role, User
 from qa_portal.db import db
+from qa_portal.visits.models import Visit, VisitStatus
 from tests import factories
 from tests.conftest import TEST_CONFIG, reset_schema, run_cli
 
@@ -127,3 +128,31 @@ def test_demo_register_is_realistic(empty_app):
         assert compliance_for([demo_provider], clock.today())[demo_provider.id].state is (
             State.NON_COMPLIANT
         )
+
+
+def test_the_demo_published_visit_has_its_report_for_the_lead_and_the_provider(tmp_path):
+    app = create_app(
+        {
+            **TEST_CONFIG,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/d.db",
+            "STORAGE_LOCAL_ROOT": str(tmp_path / "uploads"),
+        }
+    )
+    reset_schema(app)
+    assert run_cli(app, ["seed-demo"]).exit_code == 0
+    with app.app_context():
+        published = db.session.scalars(
+            select(Visit).where(Visit.status == VisitStatus.PUBLISHED)
+        ).one()
+        assert published.report_key
+        path = f"/visits/{published.id}"
+    for email in ("staff.hbep@example.org", "provider@example.org"):
+        client = app.test_client()
+        signed_in = client.post("/sign-in", data={"email": email, "password": demo.DEMO_PASSWORD})
+        assert signed_in.status_code == 302, email
+        page = client.get(path).data.decode()
+        assert "Download the report" in page, email
+        report = client.get(f"{path}/report.pdf")
+        assert report.status_code == 200, email
+        assert report.mimetype == "application/pdf"
+        assert report.data.startswith(b"%PDF")

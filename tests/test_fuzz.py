@@ -164,6 +164,7 @@ def _targets(s) -> list[Target]:
     school = factories.school("HBEP", 0)
     get = [
         ("main.home", "staff", "/"),
+        ("main.follow_up_actions", "staff", "/visits/actions?due=now"),
         ("main.health", "anon", "/healthz"),
         ("main.accessibility", "anon", "/accessibility"),
         ("main.privacy", "anon", "/privacy"),

@@ -114,7 +114,7 @@ def test_an_unexpected_error_shows_a_friendly_page(app, login, monkeypatch):
     def broken(user):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("qa_portal.main.views.needs_for", broken)
+    monkeypatch.setattr("qa_portal.main.views.home_for", broken)
     monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
     response = client.get("/")
     assert response.status_code == 500

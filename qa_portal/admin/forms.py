@@ -6,12 +6,21 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovSubmitInput,
     GovTextInput,
 )
-from wtforms import BooleanField, DateField, EmailField, SelectField, StringField, SubmitField
-from wtforms.validators import Email, InputRequired, Length, Optional
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    IntegerField,
+    SelectField,
+    StringField,
+    SubmitField,
+)
+from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional
 
 from qa_portal.accounts.forms import strip
 from qa_portal.accounts.models import Role
 from qa_portal.forms_base import PortalForm
+from qa_portal.inputs import MAX_ID
 
 
 def _optional_int(value):
@@ -100,11 +109,20 @@ class AuditFilterForm(PortalForm):
         csrf = False  # a GET search form
 
     actor = StringField(
-        "Who (email contains)", widget=GovTextInput(), validators=[Optional(), Length(max=100)]
+        "Who (email address)", widget=GovTextInput(), validators=[Optional(), Length(max=254)]
     )
     action = SelectField("Action", widget=GovSelect(), filters=[strip], validators=[Optional()])
     target_type = SelectField(
         "Record type", widget=GovSelect(), filters=[strip], validators=[Optional()]
+    )
+    target_id = IntegerField(
+        "Record number (with its type)",
+        widget=GovTextInput(),
+        validators=[
+            Optional(),
+            NumberRange(min=1, max=MAX_ID, message="Enter a record number, like 42"),
+        ],
+        render_kw={"inputmode": "numeric"},
     )
     date_from = DateField(
         "From date",

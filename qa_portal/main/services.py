@@ -3,16 +3,29 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
 
 from flask import url_for
-from sqlalchemy import func, select
+from sqlalchemy import Select, and_, case, func, or_, select, true
+from sqlalchemy.orm import aliased, joinedload
 
-from qa_portal import clock, policy
+from qa_portal import clock, pagination, policy
 from qa_portal.accounts.models import AccountToken, Role, TokenPurpose, User
 from qa_portal.db import db, utcnow
 from qa_portal.outbox import OutboxMessage
-from qa_portal.providers.compliance import State, compliance_for
-from qa_portal.providers.services import awaiting_verification
+from qa_portal.partnerships.models import School
+from qa_portal.partnerships.services import with_school_counts
+from qa_portal.providers.compliance import DUE_SOON_DAYS, State, compliance_for
+from qa_portal.providers.models import (
+    ComplianceItem,
+    ComplianceKind,
+    ItemStatus,
+    Provider,
+    Requirement,
+)
+from qa_portal.visits.models import FollowUpAction, Visit, VisitInvitee, VisitStatus
+from qa_portal.visits.services import overdue_providers
 
 
 @dataclass(frozen=True)
@@ -68,26 +81,145 @@ def _admin_needs(user: User) -> list[Need]:
 
 
 def _register_needs(user: User) -> list[Need]:
-    providers = db.session.scalars(policy.watched_providers_for(user)).all()
-    assessed = compliance_for(providers, clock.today()).values()
+    watched = policy.watched_providers_for(user)
+    non_compliant, due_soon = compliance_counts(watched, clock.today())
     expiring = url_for("providers.expiring")
+    awaiting = 0
+    if user.role is not Role.OFFICER:
+        awaiting = db.session.scalar(
+            select(func.count())
+            .select_from(ComplianceItem)
+            .where(
+                ComplianceItem.status == ItemStatus.AWAITING_VERIFICATION,
+                ComplianceItem.provider_id.in_(_ids(watched)),
+            )
+        )
     return [
         Need(
             "provider|providers non-compliant: evidence missing or expired",
             expiring,
-            sum(1 for a in assessed if a.state is State.NON_COMPLIANT),
+            non_compliant,
+        ),
+        Need("provider|providers with evidence expiring within 30 days", expiring, due_soon),
+        Need("upload|uploads awaiting your verification", expiring, awaiting),
+    ]
+
+
+def _visit_needs(user: User) -> list[Need]:
+    today = clock.today()
+    due = policy.follow_up_actions_for(user).where(FollowUpAction.due_on <= today)
+    return [
+        Need(
+            "provider|providers overdue a visit: none in the last 12 months",
+            url_for("visits.index", show="overdue"),
+            overdue_count(policy.watched_providers_for(user), today),
         ),
         Need(
-            "provider|providers with evidence expiring within 30 days",
-            expiring,
-            sum(1 for a in assessed if a.state is State.DUE_SOON),
-        ),
-        Need(
-            "upload|uploads awaiting your verification",
-            expiring,
-            len(awaiting_verification(providers)) if user.role is not Role.OFFICER else 0,
+            "action|actions from visits due by today, not yet done",
+            url_for("main.follow_up_actions", due="now"),
+            db.session.scalar(select(func.count()).select_from(due.order_by(None).subquery())),
         ),
     ]
+
+
+def _ids(providers: Select) -> Select:
+    return providers.with_only_columns(Provider.id, maintain_column_froms=True).order_by(None)
+
+
+def compliance_counts(providers: Select, today: date) -> tuple[int, int]:
+    """How many of the providers are non-compliant and how many due soon, counted in one
+    query: the rule of `compliance.assess_kind` for each active kind required of a provider,
+    applied to its newest verified item of that kind; a provider takes its worst kind's state."""
+    scope = (
+        providers.order_by(None)
+        .with_only_columns(
+            Provider.id,
+            Provider.transports_pupils,
+            Provider.ofsted_registered,
+            maintain_column_froms=True,
+        )
+        .subquery()
+    )
+    newest = (
+        select(
+            ComplianceItem.provider_id,
+            ComplianceItem.kind_id,
+            func.max(ComplianceItem.id).label("id"),
+        )
+        .where(
+            ComplianceItem.status == ItemStatus.VERIFIED,
+            ComplianceItem.provider_id.in_(select(scope.c.id)),
+        )
+        .group_by(ComplianceItem.provider_id, ComplianceItem.kind_id)
+        .subquery()
+    )
+    kind, item = ComplianceKind, aliased(ComplianceItem)
+    required = or_(
+        kind.requirement == Requirement.EVERY_PROVIDER,
+        and_(kind.requirement == Requirement.IF_TRANSPORTING, scope.c.transports_pupils),
+        and_(kind.requirement == Requirement.IF_OFSTED_REGISTERED, scope.c.ofsted_registered),
+    )
+    expires = and_(kind.expires, item.expiry_date.is_not(None))
+    short_cover = and_(
+        kind.needs_cover_amount,
+        func.coalesce(kind.min_cover_amount, 0) > 0,
+        func.coalesce(item.cover_amount, 0) < kind.min_cover_amount,
+    )
+    failing = or_(item.id.is_(None), short_cover, and_(expires, item.expiry_date < today))
+    soon = and_(expires, item.expiry_date <= today + timedelta(days=DUE_SOON_DAYS))
+    per_kind = (
+        select(
+            scope.c.id.label("provider_id"), case((failing, 2), (soon, 1), else_=0).label("state")
+        )
+        .select_from(scope)
+        .join(kind, true())
+        .outerjoin(newest, and_(newest.c.provider_id == scope.c.id, newest.c.kind_id == kind.id))
+        .outerjoin(item, item.id == newest.c.id)
+        .where(kind.active, required)
+        .subquery()
+    )
+    worst = (
+        select(func.max(per_kind.c.state).label("state"))
+        .group_by(per_kind.c.provider_id)
+        .subquery()
+    )
+    row = db.session.execute(
+        select(
+            func.coalesce(func.sum(case((worst.c.state == 2, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((worst.c.state == 1, 1), else_=0)), 0),
+        )
+    ).one()
+    return int(row[0]), int(row[1])
+
+
+def overdue_count(providers: Select, today: date) -> int:
+    """How many of the providers are overdue a visit: the visits page's own list, counted."""
+    return pagination.count(overdue_providers(providers, today))
+
+
+def next_visits(user: User, today: date, limit: int = 5) -> list[Visit]:
+    """Today's and the next open visits the user leads or is invited to, with their provider
+    and lead."""
+    invited = select(VisitInvitee.visit_id).where(VisitInvitee.user_id == user.id)
+    stmt = (
+        policy.visits_for(user)
+        .where(
+            or_(Visit.lead_id == user.id, Visit.id.in_(invited)),
+            Visit.status.in_((VisitStatus.SCHEDULED, VisitStatus.IN_PROGRESS)),
+            Visit.visit_date >= today,
+        )
+        .options(joinedload(Visit.provider), joinedload(Visit.lead))
+        .order_by(None)
+        .order_by(Visit.visit_date, Visit.id)
+        .limit(limit)
+    )
+    return list(db.session.scalars(stmt))
+
+
+def visits_with_providers(ids: set[int]) -> dict[int, Visit]:
+    """The visits of a page of follow-up actions, with their providers, in one query."""
+    stmt = select(Visit).options(joinedload(Visit.provider)).where(Visit.id.in_(ids))
+    return {visit.id: visit for visit in db.session.scalars(stmt)}
 
 
 def _provider_needs(user: User) -> list[Need]:
@@ -107,12 +239,34 @@ def _provider_needs(user: User) -> list[Need]:
 
 
 def _admin_and_register_needs(user: User) -> list[Need]:
-    return _admin_needs(user) + _register_needs(user)
+    return _admin_needs(user) + _register_needs(user) + _visit_needs(user)
+
+
+def _register_and_visit_needs(user: User) -> list[Need]:
+    return _register_needs(user) + _visit_needs(user)
 
 
 _BUILDERS = {
     Role.ADMIN: _admin_and_register_needs,
-    Role.OFFICER: _register_needs,
-    Role.STAFF: _register_needs,
+    Role.OFFICER: _register_and_visit_needs,
+    Role.STAFF: _register_and_visit_needs,
     Role.PROVIDER: _provider_needs,
 }
+
+
+def home_for(user: User) -> dict[str, Any]:
+    """What the user's home page shows: the needs, and the few records their role lists there
+    (bounded: a home page never grows with the register)."""
+    today = clock.today()
+    context: dict[str, Any] = {"needs": needs_for(user), "today": today, "visits": []}
+    if user.role in (Role.STAFF, Role.HEAD):
+        context["visits"] = next_visits(user, today)
+    if user.role in (Role.OFFICER, Role.STAFF):
+        context["partnerships"] = with_school_counts(policy.partnerships_for(user).limit(20))
+    if user.role is Role.HEAD:
+        context["schools"] = db.session.scalars(
+            policy.schools_for(user).options(joinedload(School.partnership)).limit(5)
+        ).all()
+    if user.role is Role.PROVIDER:
+        context["providers"] = db.session.scalars(policy.providers_for(user).limit(5)).all()
+    return context

@@ -1,14 +1,18 @@
-"""Home page per role, and a health check for the load balancer."""
+"""Home page per role with the follow-up actions it counts, and a health check for the load
+balancer."""
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import text
 
-from qa_portal import policy
+from qa_portal import clock, policy
+from qa_portal.accounts.models import Role
 from qa_portal.db import db
-from qa_portal.main.services import needs_for
+from qa_portal.main.services import home_for, visits_with_providers
+from qa_portal.pagination import paginate
+from qa_portal.visits.models import FollowUpAction
 
 bp = Blueprint("main", __name__)
 
@@ -17,15 +21,26 @@ bp = Blueprint("main", __name__)
 def home():
     if not current_user.is_authenticated:
         return redirect(url_for("accounts.sign_in"))
+    return render_template(f"main/home_{current_user.role.value}.html", **home_for(current_user))
+
+
+@bp.route("/visits/actions")
+@policy.role_required(Role.ADMIN, Role.OFFICER, Role.STAFF)
+def follow_up_actions():
+    """The follow-up actions still open that the user follows up, soonest due first."""
+    due = request.args.get("due", "")
+    if due not in ("", "now"):
+        abort(400)
+    stmt = policy.follow_up_actions_for(current_user)
+    if due:
+        stmt = stmt.where(FollowUpAction.due_on <= clock.today())
+    page = paginate(stmt)
     return render_template(
-        f"main/home_{current_user.role.value}.html",
-        needs=needs_for(current_user),
-        partnerships=db.session.scalars(policy.partnerships_for(current_user)).all(),
-        schools=db.session.scalars(policy.schools_for(current_user).limit(100)).all(),
-        providers=db.session.scalars(policy.providers_for(current_user).limit(100)).all(),
-        visits=[
-            v for v in db.session.scalars(policy.visits_for(current_user).limit(50)) if v.is_open
-        ],
+        "main/actions.html",
+        page=page,
+        visits=visits_with_providers({a.visit_id for a in page.items}),
+        due=due,
+        today=clock.today(),
     )
 
 

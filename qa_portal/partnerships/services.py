@@ -5,7 +5,8 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import Row, Select, func, select
+from sqlalchemy.orm import aliased
 
 from qa_portal import audit
 from qa_portal.db import db
@@ -18,6 +19,29 @@ REFERENCE_CSV = Path(__file__).resolve().parent.parent / "data" / "partnership_s
 
 class PartnershipError(RuleBroken):
     """A rule was broken; the message is shown next to the field."""
+
+
+def with_school_counts(partnerships: Select[tuple[Partnership]]) -> list[Row]:
+    """Each partnership of the query with its number of member schools, in one query."""
+    member = aliased(School)
+    count = (
+        select(func.count(member.id))
+        .where(member.partnership_id == Partnership.id)
+        .correlate(Partnership)
+        .scalar_subquery()
+    )
+    return list(db.session.execute(partnerships.add_columns(count.label("schools"))))
+
+
+def providers_used(partnership: Partnership) -> int:
+    """How many providers on the register the partnership uses."""
+    from qa_portal.providers.models import provider_partnerships
+
+    return db.session.scalar(
+        select(func.count())
+        .select_from(provider_partnerships)
+        .where(provider_partnerships.c.partnership_id == partnership.id)
+    )
 
 
 def school_name_taken(name: str, exclude_id: int | None = None) -> bool:

@@ -8,6 +8,7 @@ from flask_login import current_user
 from qa_portal import policy, rules
 from qa_portal.accounts.models import Role
 from qa_portal.db import db
+from qa_portal.pagination import paginate
 from qa_portal.partnerships import services
 from qa_portal.partnerships.forms import PartnershipForm, SchoolForm
 from qa_portal.partnerships.models import School
@@ -20,18 +21,23 @@ VIEWERS = (Role.ADMIN, Role.OFFICER, Role.STAFF, Role.HEAD)
 @bp.route("/partnerships")
 @policy.role_required(*VIEWERS)
 def index():
-    partnerships = db.session.scalars(policy.partnerships_for(current_user)).all()
-    return render_template("partnerships/index.html", partnerships=partnerships)
+    rows = services.with_school_counts(policy.partnerships_for(current_user))
+    return render_template("partnerships/index.html", rows=rows)
 
 
 @bp.route("/partnerships/<code>")
 @policy.role_required(*VIEWERS)
 def detail(code: str):
     partnership = policy.get_or_404(policy.partnerships_for(current_user), code=code)
-    schools = db.session.scalars(
+    schools = paginate(
         policy.schools_for(current_user).where(School.partnership_id == partnership.id)
-    ).all()
-    return render_template("partnerships/detail.html", partnership=partnership, schools=schools)
+    )
+    return render_template(
+        "partnerships/detail.html",
+        partnership=partnership,
+        schools=schools,
+        providers_used=services.providers_used(partnership),
+    )
 
 
 @bp.route("/partnerships/<code>/edit", methods=["GET", "POST"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import func, select
 
@@ -77,3 +79,26 @@ def test_head_sees_only_their_school_in_their_partnership(login):
     page = client.get("/partnerships/MSCIP").data.decode()
     assert school.name in page
     assert factories.school("MSCIP", 0).name not in page
+
+
+def test_a_partnership_pages_its_schools_and_counts_the_providers_it_uses(admin_client):
+    hbep = factories.partnership("HBEP")
+    for n in range(60):
+        db.session.add(School(name=f"Paged School {n:02d}", partnership=hbep))
+    used = [factories.provider(f"Used Provider {n}") for n in range(3)]
+    for provider in used:
+        provider.partnerships.append(hbep)
+    db.session.commit()
+    total = db.session.scalar(
+        select(func.count()).select_from(School).where(School.partnership_id == hbep.id)
+    )
+    first = admin_client.get("/partnerships/HBEP").data.decode()
+    assert f"{total} schools" in first
+    assert first.count('href="/schools/') == 50
+    assert 'href="/partnerships/HBEP?page=2" rel="next"' in first
+    assert "3 providers used by the partnership" in first
+    assert 'href="/providers?partnership=HBEP"' in first
+    second = admin_client.get("/partnerships/HBEP?page=2").data.decode()
+    assert second.count('href="/schools/') == total - 50
+    listed = admin_client.get("/partnerships").data.decode()
+    assert re.search(rf"HBEP\)</a></td>\s*<td[^>]*>[^<]*</td>\s*<td[^>]*>{total}</td>", listed)
