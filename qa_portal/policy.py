@@ -2,7 +2,9 @@
 
 Records are loaded through the scoped queries below, so a record outside a user's scope is
 simply not found (404). Role checks on routes use `role_required` (403); per-record actions use
-`can(user, action, record)`.
+`can(user, action, record)`, and so do pages: every button or link a page shows for some people
+only, and every section of the menu (`can(user, "see_section", name)`, see `SECTIONS`), asks the
+rules table `_RULES` rather than comparing roles.
 """
 
 from __future__ import annotations
@@ -39,6 +41,39 @@ from qa_portal.visits.models import (
 T = TypeVar("T")
 
 COUNTY_WIDE = (Role.ADMIN, Role.OFFICER)
+PLANNERS = (Role.ADMIN, Role.STAFF)  # schedule visits, keep the register
+WATCHERS = (Role.ADMIN, Role.OFFICER, Role.STAFF)  # answer for providers' compliance
+
+# The sections of the service, named for the menu and for pages that send someone elsewhere:
+# who may see each one.
+SECTIONS: dict[str, tuple[Role, ...]] = {
+    "home": tuple(Role),
+    "partnerships": COUNTY_WIDE,
+    "own_partnership": (Role.STAFF, Role.HEAD),
+    "register": (Role.ADMIN, Role.OFFICER, Role.STAFF, Role.HEAD),
+    "own_provider": (Role.PROVIDER,),
+    "expiring": WATCHERS,
+    "visits": tuple(Role),
+    "frameworks": tuple(Role),
+    "users": (Role.ADMIN,),
+    "documents": (Role.ADMIN,),
+    "audit": (Role.ADMIN,),
+    "outbox": (Role.ADMIN,),
+    "account": tuple(Role),
+}
+
+
+def sections_for(user: User) -> frozenset[str]:
+    """The sections a user may see (the menu asks on every page)."""
+    if not getattr(user, "is_authenticated", False):
+        return frozenset()
+    return sections_of(user.role)
+
+
+@cache
+def sections_of(role: Role) -> frozenset[str]:
+    """The sections of `SECTIONS` open to a role."""
+    return frozenset(name for name, roles in SECTIONS.items() if role in roles)
 
 
 def role_required(*roles: Role):
@@ -287,11 +322,14 @@ def get_or_404(stmt: Select[tuple[T]], **filters: Any) -> T:
     return record
 
 
-def can(user: User, action: str, record: object) -> bool:
-    """Per-record permission; `record` must already be in the user's scope."""
+def can(user: User, action: str, record: object = None) -> bool:
+    """May `user` do `action` to `record` (which must already be in the user's scope)? With no
+    record, an action that is not about one (adding a provider); with a string, a section of
+    the service (`see_section`). Unknown actions are refused."""
     if not getattr(user, "is_authenticated", False):
         return False
-    rule = _RULES.get((type(record).__name__, action))
+    kind = None if record is None else type(record).__name__
+    rule = _RULES.get((kind, action))
     return bool(rule and rule(user, record))
 
 
@@ -306,7 +344,18 @@ def _own_provider_or(*roles: Role):
     return rule
 
 
+def _lead_or_admin(user: User, visit: Visit) -> bool:
+    return user.role is Role.ADMIN or user.id == visit.lead_id
+
+
 _RULES = {
+    ("str", "see_section"): lambda user, section: section in sections_for(user),
+    (None, "add_provider"): _roles(*PLANNERS),
+    (None, "add_school"): _roles(Role.ADMIN),
+    (None, "schedule_visit"): _roles(*PLANNERS),
+    (None, "watch_providers"): _roles(*WATCHERS),
+    # Staff choose between the providers their partnership uses and the whole register.
+    (None, "narrow_to_own_partnership"): _roles(Role.STAFF),
     ("Partnership", "edit"): _roles(Role.ADMIN),
     ("School", "edit"): _roles(Role.ADMIN),
     ("User", "edit"): _roles(Role.ADMIN),
@@ -329,8 +378,15 @@ _RULES = {
     ("Visit", "observe"): lambda user, visit: (
         visit.is_open and user.role is Role.HEAD and user.id in {i.user_id for i in visit.invitees}
     ),
-    ("Visit", "sign_off"): lambda user, visit: (
-        visit.is_open and (user.role is Role.ADMIN or user.id == visit.lead_id)
+    ("Visit", "sign_off"): lambda user, visit: visit.is_open and _lead_or_admin(user, visit),
+    ("Visit", "publish"): lambda user, visit: (
+        visit.status is VisitStatus.SIGNED_OFF and _lead_or_admin(user, visit)
+    ),
+    # The provider visited answers the follow-up actions of its published report.
+    ("Visit", "respond"): lambda user, visit: (
+        visit.status is VisitStatus.PUBLISHED
+        and user.role is Role.PROVIDER
+        and user.provider_id == visit.provider_id
     ),
     ("Visit", "amend"): lambda user, visit: (
         visit.status in (VisitStatus.SIGNED_OFF, VisitStatus.PUBLISHED)
@@ -339,8 +395,18 @@ _RULES = {
     ("Framework", "edit"): lambda user, framework: (
         user.role is Role.ADMIN and framework.is_editable
     ),
-    ("Provider", "edit"): _roles(Role.ADMIN, Role.STAFF),
-    ("Provider", "schedule_visit"): _roles(Role.ADMIN, Role.STAFF),
+    ("Framework", "publish"): lambda user, framework: (
+        user.role is Role.ADMIN and framework.is_editable
+    ),
+    ("Framework", "draft_from"): lambda user, framework: (
+        user.role is Role.ADMIN and not framework.is_editable
+    ),
+    ("Provider", "edit"): _roles(*PLANNERS),
+    ("Provider", "schedule_visit"): lambda user, provider: (
+        user.role in PLANNERS and provider.status is not ProviderStatus.CLOSED
+    ),
+    # Heads see each document's state on the provider's page, not the documents themselves.
+    ("Provider", "see_documents"): _own_provider_or(*WATCHERS),
     ("Provider", "change_status"): _roles(Role.ADMIN, Role.STAFF),
     ("Provider", "set_usage"): _roles(Role.STAFF),
     ("Provider", "verify"): _roles(Role.ADMIN, Role.STAFF),

@@ -1,10 +1,16 @@
-"""Request plumbing shared by every page: security headers, caching rules and error pages."""
+"""Request plumbing shared by every page: the page template's loader and menu, security
+headers, caching rules and error pages."""
 
 from __future__ import annotations
+
+import re
+from functools import cache
 
 from flask import Flask, current_app, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from jinja2 import BaseLoader, Environment, TemplateError
+from markupsafe import Markup
 from werkzeug.exceptions import SecurityError
 
 from qa_portal import policy
@@ -48,32 +54,88 @@ ERRORS = {
 }
 
 
-# (endpoint, label, roles, endpoint prefix that marks the link as the current section)
+# (endpoint, label, section of the service whose readers see the link (policy.SECTIONS),
+#  endpoint prefix that marks the link as the current section)
 NAVIGATION = (
-    ("main.home", "Home", "*", "main.home"),
-    ("partnerships.index", "Partnerships", ("admin", "officer"), "partnerships."),
-    ("partnerships.index", "My partnership", ("staff", "head"), "partnerships."),
-    ("providers.index", "Providers", ("admin", "officer", "staff", "head"), "providers."),
-    ("providers.index", "Your organisation", ("provider",), "providers."),
-    ("providers.expiring", "Expiring", ("admin", "officer", "staff"), "providers.expiring"),
-    ("visits.index", "Visits", "*", "visits."),
-    ("frameworks.index", "QA framework", "*", "frameworks."),
-    ("admin.users", "Users", ("admin",), "admin.user"),
-    ("providers.kinds", "Documents", ("admin",), "providers.kind"),
-    ("admin.audit_log", "Audit log", ("admin",), "admin.audit"),
-    ("admin.outbox_list", "Outbox", ("admin",), "admin.outbox"),
-    ("accounts.account", "Your account", "*", "accounts."),
+    ("main.home", "Home", "home", "main.home"),
+    ("partnerships.index", "Partnerships", "partnerships", "partnerships."),
+    ("partnerships.index", "My partnership", "own_partnership", "partnerships."),
+    ("providers.index", "Providers", "register", "providers."),
+    ("providers.index", "Your organisation", "own_provider", "providers."),
+    ("providers.expiring", "Expiring", "expiring", "providers.expiring"),
+    ("visits.index", "Visits", "visits", "visits."),
+    ("frameworks.index", "QA framework", "frameworks", "frameworks."),
+    ("admin.users", "Users", "users", "admin.user"),
+    ("providers.kinds", "Documents", "documents", "providers.kind"),
+    ("admin.audit_log", "Audit log", "audit", "admin.audit"),
+    ("admin.outbox_list", "Outbox", "outbox", "admin.outbox"),
+    ("accounts.account", "Your account", "account", "accounts."),
 )
 
 
-def navigation() -> list[tuple[str, str, bool]]:
-    """The current user's menu: (endpoint, label, is the current section)."""
-    role = current_user.role.value
-    links = [link for link in NAVIGATION if link[2] == "*" or role in link[2]]
+def navigation() -> list[dict]:
+    """The current user's menu, as govukServiceNavigation's items."""
+    links = _links(current_app._get_current_object(), request.script_root, current_user.role)
     endpoint = request.endpoint or ""
-    matches = [prefix for *_, prefix in links if endpoint.startswith(prefix)]
-    current = max(matches, key=len, default=None)
-    return [(target, label, prefix == current) for target, label, _, prefix in links]
+    current = max(
+        (prefix for *_, prefix in links if endpoint.startswith(prefix)), key=len, default=""
+    )
+    return [
+        {"href": href, "text": label, "current": prefix == current} for href, label, prefix in links
+    ]
+
+
+@cache
+def _links(app: Flask, script_root: str, role) -> tuple[tuple[str, str, str], ...]:
+    """The menu's links a role sees (policy.SECTIONS), with their addresses."""
+    sections = policy.sections_of(role)
+    return tuple(
+        (url_for(target), label, prefix)
+        for target, label, section, prefix in NAVIGATION
+        if section in sections
+    )
+
+
+def same_on_every_page(name: str) -> Markup:
+    """A template whose markup is the same on every page (the footer), rendered once per
+    application and root URL: every page, the checklist first, shows it."""
+    if current_app.debug:
+        return _render(name)
+    return _rendered_once(current_app._get_current_object(), request.script_root, name)
+
+
+@cache
+def _rendered_once(app: Flask, script_root: str, name: str) -> Markup:
+    return _render(name)
+
+
+def _render(name: str) -> Markup:
+    return Markup(render_template(name))  # noqa: S704 - our own template, escaped as it renders
+
+
+PAGE_TEMPLATE = "govuk_frontend_jinja/template.html"
+# The one inline script of GOV.UK Frontend's page template, which a strict
+# Content-Security-Policy refuses; static/js/enabled.js does the same from a file.
+INLINE_SCRIPT = re.compile(r"<script\b[^>]*>document\.body\.className[^<]*</script>")
+
+
+class PageTemplateLoader(BaseLoader):
+    """Templates as `loader` finds them, GOV.UK Frontend's page template without its inline
+    script. That script sits outside every block of the template, so a page cannot override it."""
+
+    def __init__(self, loader: BaseLoader) -> None:
+        self.loader = loader
+
+    def get_source(self, environment: Environment, template: str):
+        source, filename, uptodate = self.loader.get_source(environment, template)
+        if template == PAGE_TEMPLATE:
+            source, found = INLINE_SCRIPT.subn("", source)
+            if found != 1:
+                raise TemplateError(f"{PAGE_TEMPLATE}: its inline script has changed, check it")
+        return source, filename, uptodate
+
+    def list_templates(self) -> list[str]:
+        return self.loader.list_templates()
 
 
 # Pages that take files accept up to UPLOAD_MAX_BYTES; every other form stays small.
@@ -88,8 +150,10 @@ def allow_uploads() -> None:
 
 
 def init_app(app: Flask) -> None:
+    app.jinja_loader = PageTemplateLoader(app.jinja_loader)
     app.add_template_global(policy.can, "policy_can")
     app.add_template_global(navigation)
+    app.add_template_global(same_on_every_page)
     app.add_template_global(fragments.legend, "criterion_legend")
     app.add_template_global(fragments.ratings, "criterion_ratings")
     app.after_request(_security_headers)

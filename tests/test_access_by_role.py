@@ -16,7 +16,7 @@ from qa_portal import outbox
 from qa_portal.accounts.models import Role
 from qa_portal.db import db
 from qa_portal.frameworks import services as frameworks
-from qa_portal.visits.models import Visit, VisitType
+from qa_portal.visits.models import Visit, VisitStatus, VisitType
 from tests import factories
 
 ANON = "anonymous"
@@ -372,12 +372,11 @@ CASES = [
     Case(
         "visits.summary",
         lambda r: f"/visits/{r['visit'].id}/summary",
-        ("admin", "staff"),
+        ("admin",),
         ok=400,
         method="POST",
         out_of_scope=("head", "provider"),
-        special=(("officer", 403),),
-        note="not the lead, or nothing rated",
+        note="staff not the lead may not sign off; the admin has rated nothing",
     ),
     Case(
         "visits.add_action",
@@ -392,10 +391,16 @@ CASES = [
     Case(
         "visits.publish",
         lambda r: f"/visits/{r['visit'].id}/publish",
+        method="POST",
+        note="not signed off yet",
+    ),
+    Case(
+        "visits.publish",
+        lambda r: f"/visits/{r['signed_off'].id}/publish",
         ("admin",),
         ok=302,
         method="POST",
-        note="not signed off yet",
+        note="signed off, staff not its lead",
     ),
     Case(
         "visits.report",
@@ -410,6 +415,14 @@ CASES = [
         out_of_scope=("provider",),
         method="POST",
         note="unpublished visit",
+    ),
+    Case(
+        "visits.respond",
+        lambda r: f"/visits/{r['published'].id}/actions/999999",
+        ("provider",),
+        out_of_scope=("provider",),
+        method="POST",
+        note="published visit of the provider, no such action",
     ),
     Case(
         "visits.add_pupil",
@@ -540,12 +553,26 @@ def records():
         lead=lip_lead,
         partnership_id=lip_lead.partnership_id,
     )
-    db.session.add_all([visit, lip_visit])
+    signed_off, published = (
+        Visit(
+            provider=own,
+            framework=framework,
+            visit_type=VisitType.ANNUAL,
+            visit_date=date.today(),
+            lead=visit.lead,
+            partnership_id=visit.partnership_id,
+            status=status,
+        )
+        for status in (VisitStatus.SIGNED_OFF, VisitStatus.PUBLISHED)
+    )
+    db.session.add_all([visit, lip_visit, signed_off, published])
     db.session.commit()
     return {
         "framework": framework,
         "visit": visit,
         "lip_visit": lip_visit,
+        "signed_off": signed_off,
+        "published": published,
         "draft": draft,
         "schools": schools,
         "other": other,

@@ -75,7 +75,7 @@ AWAITING_SHOWN = 50  # uploads listed as awaiting verification, the longest wait
 @bp.route("/providers")
 @policy.role_required(*ALL_ROLES)
 def index():
-    if current_user.role is Role.PROVIDER:
+    if policy.can(current_user, "see_section", "own_provider"):
         return redirect(url_for("providers.detail", provider_id=current_user.provider_id))
     form = ProviderFilterForm(request.args)
     form.area.choices = [("", "Any area")] + [

@@ -650,7 +650,7 @@ def summary(visit_id: int):
     visit = policy.visit_or_404(current_user, visit_id)
     if request.method == "GET":
         return _summary_page(visit, ActionForm())
-    policy.require(current_user, "answer", visit)
+    policy.require(current_user, "sign_off", visit)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     decisions = {
@@ -707,8 +707,7 @@ def add_action(visit_id: int):
 @policy.role_required(Role.ADMIN, Role.STAFF)
 def publish(visit_id: int):
     visit = policy.visit_or_404(current_user, visit_id)
-    if current_user.id != visit.lead_id and current_user.role is not Role.ADMIN:
-        abort(403)
+    policy.require(current_user, "publish", visit)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
@@ -753,6 +752,7 @@ def report(visit_id: int):
 @policy.role_required(Role.PROVIDER)
 def respond(visit_id: int, action_id: int):
     visit = policy.visit_or_404(current_user, visit_id)
+    policy.require(current_user, "respond", visit)
     action = next((a for a in visit.actions if a.id == action_id), None) or abort(404)
     form = ResponseForm()
     if form.validate_on_submit() and (

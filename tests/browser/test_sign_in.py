@@ -34,7 +34,7 @@ def test_each_demo_role_signs_in_to_its_home_page(
     heading = page.locator(f"h1[data-home={role}]")
     expect(heading).to_be_visible()
     expect(heading).to_have_text(f"Hello, {name}")
-    expect(page.locator(".portal-header")).to_contain_text(name)
+    expect(page.locator("header [data-who]")).to_contain_text(name)
     expect(navigation(page).get_by_role("button", name="Sign out")).to_be_visible()
 
 

@@ -1,0 +1,185 @@
+"""Every rule of policy's table, asked by every role: what each may do to each kind of record,
+the buttons pages show and the sections of the menu. A rule added without a row here fails
+`test_every_rule_has_its_row`."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from qa_portal import policy
+from qa_portal.accounts.models import Role
+from qa_portal.db import db
+from qa_portal.frameworks import services as frameworks
+from qa_portal.providers.models import ProviderStatus
+from qa_portal.visits.models import VisitStatus
+from tests import factories
+
+ROLES = tuple(r.value for r in Role)
+MENU_LINK = re.compile(
+    r'<a class="govuk-service-navigation__link"[^>]*>\s*'
+    r"(?:<strong[^>]*>)?([^<]+?)\s*(?:</strong>)?\s*</a>"
+)
+
+# (record, action, roles allowed). Records by name, built by `records`; None for actions not
+# about one record. The people asking: an admin, an officer, HBEP staff who do not lead the
+# visits, the head of an HBEP school (invited to the open visit) and the provider user of
+# "provider" (the provider visited).
+ROWS = [
+    (None, "add_provider", ("admin", "staff")),
+    (None, "add_school", ("admin",)),
+    (None, "schedule_visit", ("admin", "staff")),
+    (None, "watch_providers", ("admin", "officer", "staff")),
+    (None, "narrow_to_own_partnership", ("staff",)),
+    ("partnership", "edit", ("admin",)),
+    ("school", "edit", ("admin",)),
+    ("user", "edit", ("admin",)),
+    ("user", "reset_two_step", ("admin",)),
+    ("open_visit", "invite", ("admin", "staff")),
+    ("open_visit", "answer", ("admin", "staff")),
+    ("open_visit", "observe", ("head",)),
+    ("open_visit", "sign_off", ("admin",)),
+    ("signed_off_visit", "sign_off", ()),
+    ("open_visit", "publish", ()),
+    ("signed_off_visit", "publish", ("admin",)),
+    ("published_visit", "publish", ()),
+    ("published_visit", "respond", ("provider",)),
+    ("signed_off_visit", "respond", ()),
+    ("open_visit", "amend", ()),
+    ("signed_off_visit", "amend", ("admin", "staff")),
+    ("draft", "edit", ("admin",)),
+    ("framework", "edit", ()),
+    ("draft", "publish", ("admin",)),
+    ("framework", "publish", ()),
+    ("framework", "draft_from", ("admin",)),
+    ("draft", "draft_from", ()),
+    ("provider", "edit", ("admin", "staff")),
+    ("provider", "change_status", ("admin", "staff")),
+    ("provider", "set_usage", ("staff",)),
+    ("provider", "verify", ("admin", "staff")),
+    ("provider", "edit_contact", ("admin", "staff", "provider")),
+    ("other_provider", "edit_contact", ("admin", "staff")),
+    ("provider", "upload", ("admin", "staff", "provider")),
+    ("other_provider", "upload", ("admin", "staff")),
+    ("provider", "download", ("admin", "officer", "staff", "provider")),
+    ("other_provider", "download", ("admin", "officer", "staff")),
+    ("provider", "see_documents", ("admin", "officer", "staff", "provider")),
+    ("other_provider", "see_documents", ("admin", "officer", "staff")),
+    ("provider", "schedule_visit", ("admin", "staff")),
+    ("closed_provider", "schedule_visit", ()),
+]
+
+SECTIONS = {
+    "admin": {
+        "home", "partnerships", "register", "expiring", "visits", "frameworks", "users",
+        "documents", "audit", "outbox", "account",
+    },
+    "officer": {"home", "partnerships", "register", "expiring", "visits", "frameworks", "account"},
+    "staff": {"home", "own_partnership", "register", "expiring", "visits", "frameworks", "account"},
+    "head": {"home", "own_partnership", "register", "visits", "frameworks", "account"},
+    "provider": {"home", "own_provider", "visits", "frameworks", "account"},
+}  # fmt: skip
+
+MENU = {
+    "admin": [
+        "Home", "Partnerships", "Providers", "Expiring", "Visits", "QA framework", "Users",
+        "Documents", "Audit log", "Outbox", "Your account",
+    ],
+    "officer": ["Home", "Partnerships", "Providers", "Expiring", "Visits", "QA framework",
+                "Your account"],
+    "staff": ["Home", "My partnership", "Providers", "Expiring", "Visits", "QA framework",
+              "Your account"],
+    "head": ["Home", "My partnership", "Providers", "Visits", "QA framework", "Your account"],
+    "provider": ["Home", "Your organisation", "Visits", "QA framework", "Your account"],
+}  # fmt: skip
+
+
+@pytest.fixture
+def records():
+    own, other = factories.provider(), factories.provider()
+    closed = factories.provider()
+    closed.status = ProviderStatus.CLOSED
+    lead = factories.user("staff")
+    people = {
+        "admin": factories.user("admin"),
+        "officer": factories.user("officer"),
+        "staff": factories.user("staff"),
+        "head": factories.user("head"),
+        "provider": factories.user("provider", provider=own),
+    }
+    framework = frameworks.current_framework()
+    visits = {
+        f"{status.value}_visit": factories.visit(
+            lead, at=own, invited=(people["head"],), status=status
+        )
+        for status in (VisitStatus.SIGNED_OFF, VisitStatus.PUBLISHED)
+    }
+    db.session.flush()
+    return people, {
+        None: None,
+        "partnership": factories.partnership("HBEP"),
+        "school": factories.school("HBEP"),
+        "user": lead,
+        "open_visit": factories.visit(lead, at=own, invited=(people["head"],)),
+        **visits,
+        "framework": framework,
+        "draft": frameworks.new_draft(people["admin"], framework),
+        "provider": own,
+        "other_provider": other,
+        "closed_provider": closed,
+        "lead": lead,
+    }
+
+
+def _kind(record_name, records) -> str | None:
+    record = records[record_name]
+    return None if record is None else type(record).__name__
+
+
+@pytest.mark.parametrize(("record", "action", "allowed"), ROWS, ids=lambda v: str(v))
+def test_each_role_may_do_what_the_rule_says(records, record, action, allowed):
+    people, things = records
+    answers = {role: policy.can(people[role], action, things[record]) for role in ROLES}
+    assert answers == {role: role in allowed for role in ROLES}
+
+
+def test_every_rule_has_its_row(records):
+    _, things = records
+    covered = {(_kind(record, things), action) for record, action, _ in ROWS}
+    covered.add(("str", "see_section"))
+    assert covered == set(policy._RULES)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_role_sees_its_sections_of_the_service(records, role):
+    people, _ = records
+    seen = {name for name in policy.SECTIONS if policy.can(people[role], "see_section", name)}
+    assert seen == SECTIONS[role]
+    assert not policy.can(people[role], "see_section", "no-such-section")
+
+
+def test_the_lead_signs_off_and_publishes_their_visit(records):
+    people, things = records
+    lead = things["lead"]
+    assert policy.can(lead, "sign_off", things["open_visit"])
+    assert policy.can(lead, "publish", things["signed_off_visit"])
+    assert not policy.can(people["staff"], "publish", things["signed_off_visit"])
+
+
+def test_nobody_signed_out_may_do_anything(records):
+    from flask_login import AnonymousUserMixin
+
+    _, things = records
+    assert not policy.can(AnonymousUserMixin(), "see_section", "home")
+    assert not policy.can(AnonymousUserMixin(), "add_provider")
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_role_sees_its_menu(login, records, role):
+    people, _ = records
+    db.session.commit()
+    page = login(people[role]).get("/account").data.decode()
+    menu = page[page.index('<nav aria-label="Menu"') : page.index("</nav>")]
+    assert MENU_LINK.findall(menu) == MENU[role]
+    assert "Sign out" in menu
