@@ -326,6 +326,7 @@ def _seed_last_years_visit(provider: Provider, lead: User, head: User, today: da
     beside each criterion and two actions still to check."""
     from qa_portal.frameworks.models import Rating
     from qa_portal.frameworks.services import current_framework
+    from qa_portal.visits.judgements import propose
     from qa_portal.visits.models import (
         ActionStatus,
         Answer,
@@ -337,7 +338,6 @@ def _seed_last_years_visit(provider: Provider, lead: User, head: User, today: da
         VisitStatus,
         VisitType,
     )
-    from qa_portal.visits.signoff import propose
 
     held = today - timedelta(days=330)
     when = datetime.combine(held, datetime.min.time(), tzinfo=UTC) + timedelta(hours=14)

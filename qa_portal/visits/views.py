@@ -27,7 +27,19 @@ from qa_portal.frameworks import outline as frameworks_outline
 from qa_portal.frameworks.outline import outline
 from qa_portal.partnerships.models import School
 from qa_portal.providers.models import Provider, ProviderStatus
-from qa_portal.visits import checklist, entries, fieldwork, photos, services, signoff
+from qa_portal.visits import (
+    amendments,
+    checklist,
+    entries,
+    fieldwork,
+    judgements,
+    photos,
+    publication,
+    reports,
+    responses,
+    services,
+    signoff,
+)
 from qa_portal.visits.forms import (
     ActionForm,
     AmendForm,
@@ -278,7 +290,7 @@ def amend(visit_id: int):
             form.note.data = current.note
     if form.validate_on_submit():
         try:
-            signoff.amend(
+            amendments.amend(
                 current_user,
                 visit,
                 form.criterion_id.data,
@@ -518,14 +530,14 @@ def photo(visit_id: int, photo_id: int, size: str):
 
 
 def _summary_page(visit: Visit, action_form, status: int = 200, errors: dict | None = None):
-    proposed = signoff.proposals(visit)
+    proposed = judgements.proposals(visit)
     return render_template(
         "visits/summary.html",
         visit=visit,
         errors=errors or {},
         proposed=proposed,
         action_form=action_form,
-        overall=signoff.overall_proposal(list(proposed.values())),
+        overall=judgements.overall_proposal(list(proposed.values())),
         form=ConfirmForm(),
         Judgement=Judgement,
         can_sign=policy.can(current_user, "sign_off", visit),
@@ -601,7 +613,7 @@ def publish(visit_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        signoff.publish(current_user, visit, _link)
+        publication.publish(current_user, visit, _link)
     except signoff.SignOffError as exc:
         db.session.rollback()
         flash(str(exc), "error")
@@ -618,7 +630,7 @@ def report(visit_id: int):
     data = (
         storage.get_storage().get(visit.report_key)
         if visit.report_key
-        else signoff.render_report(visit)
+        else reports.render_report(visit)
     )
     audit.record(
         "visit_report_downloaded",
@@ -647,7 +659,7 @@ def respond(visit_id: int, action_id: int):
     if form.validate_on_submit() and (
         rules.apply(
             form,
-            lambda: signoff.respond(current_user, action, form.response.data, form.status.data),
+            lambda: responses.respond(current_user, action, form.response.data, form.status.data),
         )
         is not rules.FAILED
     ):
