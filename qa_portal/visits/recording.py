@@ -104,7 +104,7 @@ def _once(save: Callable[[], T], collided: str) -> T:
             with db.session.begin_nested():
                 return save()
         except IntegrityError:
-            continue
+            db.session.expire_all()  # what the other save changed is read afresh
     raise AnswerRefused(collided, 503)
 
 
