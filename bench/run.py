@@ -455,7 +455,7 @@ def render_report_here(visit_id: int) -> None:
     with bench_app(env).app_context():
         from qa_portal.db import db
         from qa_portal.visits.models import Visit
-        from qa_portal.visits.signoff import render_report
+        from qa_portal.visits.reports import render_report
 
         wall, cpu = [], []
         for _ in range(1 + REPORT_WARM_RUNS):

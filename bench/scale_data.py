@@ -50,6 +50,7 @@ from qa_portal.providers.models import (
     provider_partnerships,
     provider_vocational_areas,
 )
+from qa_portal.visits.judgements import propose
 from qa_portal.visits.models import (
     ActionStatus,
     Answer,
@@ -61,7 +62,6 @@ from qa_portal.visits.models import (
     VisitStatus,
     VisitType,
 )
-from qa_portal.visits.signoff import propose
 
 # Records added at scale 1.0: a county's register grown to national size.
 BASE = {

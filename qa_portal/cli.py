@@ -11,7 +11,7 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from qa_portal import clock, demo, outbox, storage
+from qa_portal import clock, outbox, storage
 from qa_portal.accounts import services as accounts
 from qa_portal.accounts.models import Role
 from qa_portal.db import db
@@ -53,6 +53,8 @@ def load_reference_command() -> None:
 @click.command("seed-demo")
 def seed_demo_command() -> None:
     """Create the synthetic demo data set and print the demo sign-ins."""
+    from qa_portal import demo  # only this command needs the seeder and its data
+
     try:
         created = demo.seed()
     except demo.DemoRefused as exc:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import String, func, select
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import func, select
 
 from qa_portal import audit, clock, links
 from qa_portal.accounts.models import Role, User
 from qa_portal.accounts.services import set_password
-from qa_portal.db import db, utcnow
+from qa_portal.db import db
+from qa_portal.demo_marker import DemoMarker
 from qa_portal.frameworks.services import load_default_framework
 from qa_portal.partnerships.models import Partnership, School
 from qa_portal.partnerships.services import load_reference
@@ -31,16 +31,6 @@ from qa_portal.providers.models import (
 from qa_portal.providers.reference import load_register_reference
 
 DEMO_PASSWORD = "demo-portal-2026"  # noqa: S105 (synthetic demo accounts only)
-
-
-class DemoMarker(db.Model):
-    """Present when the database was created by the demo command (and so holds no real data)."""
-
-    __tablename__ = "demo_marker"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    version: Mapped[str] = mapped_column(String(32))
 
 
 class DemoRefused(Exception):
@@ -364,6 +354,7 @@ def _seed_last_years_visit(provider: Provider, lead: User, head: User, today: da
     previous ratings and notes beside each criterion and two actions still to check."""
     from qa_portal.frameworks.models import Rating
     from qa_portal.frameworks.services import current_framework
+    from qa_portal.visits.judgements import propose
     from qa_portal.visits.models import (
         ActionStatus,
         Answer,
@@ -375,7 +366,7 @@ def _seed_last_years_visit(provider: Provider, lead: User, head: User, today: da
         VisitStatus,
         VisitType,
     )
-    from qa_portal.visits.signoff import propose, store_report
+    from qa_portal.visits.reports import store_report
 
     held = today - timedelta(days=330)
     when = datetime.combine(held, datetime.min.time(), tzinfo=UTC) + timedelta(hours=14)

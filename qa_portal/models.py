@@ -9,7 +9,7 @@ from qa_portal.accounts.models import (
     UserSession,
 )
 from qa_portal.audit import AuditEvent
-from qa_portal.demo import DemoMarker
+from qa_portal.demo_marker import DemoMarker
 from qa_portal.frameworks.models import Criterion, Framework, FrameworkArea
 from qa_portal.outbox import OutboxMessage
 from qa_portal.partnerships.models import Partnership, School

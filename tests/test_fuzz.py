@@ -23,7 +23,7 @@ from sqlalchemy import String, Text, select
 
 from qa_portal.db import db
 from qa_portal.frameworks import services as frameworks
-from qa_portal.visits import signoff
+from qa_portal.visits import reports
 from qa_portal.visits.models import (
     FollowUpAction,
     Judgement,
@@ -406,7 +406,7 @@ def scene(app):
     pupil = PupilSeen(visit_id=visit.id, name="A. B.", note="", recorded_by_id=lead.id)
     db.session.add_all([action, pupil])
     db.session.flush()
-    signoff.store_report(published)
+    reports.store_report(published)
     records = {
         "people": people,
         "own": own,

@@ -1,14 +1,15 @@
 """A framework version as plain, immutable values. Published versions never change, so their
-outline is read from the database once per process and kept: the checklist, opened for every
-area of every visit, then needs no query for the framework at all."""
+outline is read from the database once per application and kept (in `app.extensions`): the
+checklist, opened for every area of every visit, then needs no query for the framework."""
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import NamedTuple
 
+from flask import current_app
 from sqlalchemy import select
 
 from qa_portal.db import db
@@ -78,9 +79,23 @@ class FrameworkOutline:
     areas: tuple[AreaOutline, ...]
 
 
-_cache: dict[tuple, FrameworkOutline] = {}
-_by_id: dict[int, FrameworkOutline] = {}
-_lock = threading.Lock()
+@dataclass
+class _Kept:
+    """The published outlines one application has read, by (id, version, publication) and by id."""
+
+    by_key: dict[tuple, FrameworkOutline] = field(default_factory=dict)
+    by_id: dict[int, FrameworkOutline] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+EXTENSION = "framework_outlines"
+
+
+def _kept() -> _Kept:
+    kept = current_app.extensions.get(EXTENSION)
+    if kept is None:
+        kept = current_app.extensions.setdefault(EXTENSION, _Kept())
+    return kept
 
 
 def outline(framework: Framework) -> FrameworkOutline:
@@ -88,7 +103,8 @@ def outline(framework: Framework) -> FrameworkOutline:
     a published version. A draft is read afresh each time (it may be edited)."""
     key = (framework.id, framework.version, framework.published_at)
     published = framework.status is FrameworkStatus.PUBLISHED
-    if published and (cached := _cache.get(key)) is not None:
+    kept = _kept()
+    if published and (cached := kept.by_key.get(key)) is not None:
         return cached
     rows = db.session.execute(
         select(FrameworkArea, Criterion)
@@ -125,22 +141,21 @@ def outline(framework: Framework) -> FrameworkOutline:
         ),
     )
     if published:
-        with _lock:
-            if len(_cache) >= CACHED_VERSIONS:
-                _by_id.pop(_cache.pop(next(iter(_cache))).id, None)
-            _cache[key] = result
-            _by_id[framework.id] = result
+        with kept.lock:
+            if len(kept.by_key) >= CACHED_VERSIONS:
+                kept.by_id.pop(kept.by_key.pop(next(iter(kept.by_key))).id, None)
+            kept.by_key[key] = result
+            kept.by_id[framework.id] = result
     return result
 
 
 def published(framework_id: int) -> FrameworkOutline | None:
     """The outline of a published version already in memory, found by id alone (a published
     version never changes, and its id is never used again), else None."""
-    return _by_id.get(framework_id)
+    return _kept().by_id.get(framework_id)
 
 
 def forget() -> None:
-    """Drop every cached outline (tests that rebuild frameworks call this)."""
-    with _lock:
-        _cache.clear()
-        _by_id.clear()
+    """Drop every outline the current application keeps (the suite's tests roll back the
+    frameworks they made, and SQLite gives the next one the same id)."""
+    current_app.extensions.pop(EXTENSION, None)

@@ -18,7 +18,6 @@ from flask import (
 )
 from flask_login import current_user
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
 from qa_portal import audit, clock, inputs, links, policy, rules, storage
 from qa_portal.accounts.forms import ConfirmForm
@@ -29,7 +28,19 @@ from qa_portal.frameworks.outline import outline
 from qa_portal.pagination import Page
 from qa_portal.partnerships.models import School
 from qa_portal.providers.models import Provider, ProviderStatus
-from qa_portal.visits import checklist, entries, fieldwork, photos, services, signoff
+from qa_portal.visits import (
+    amendments,
+    checklist,
+    entries,
+    fieldwork,
+    judgements,
+    publication,
+    recording,
+    reports,
+    responses,
+    services,
+    signoff,
+)
 from qa_portal.visits.forms import (
     ActionForm,
     AmendForm,
@@ -389,7 +400,7 @@ def amend(visit_id: int):
             form.note.data = current.note
     if form.validate_on_submit():
         try:
-            signoff.amend(
+            amendments.amend(
                 current_user,
                 visit,
                 form.criterion_id.data,
@@ -427,27 +438,26 @@ def checklist_area(visit_id: int, number: int):
             abort(403)
         if not ConfirmForm().validate_on_submit():
             abort(400)
-        # Tried twice: after the same page sent twice at once, or a first answer given by
-        # someone else at the same moment, what is stored already is recognised by its client id.
-        for _ in range(2):
-            try:
-                problems = _save_form(visit, area, observing=can_observe)
-                if not problems:
-                    db.session.commit()
-                break
-            except IntegrityError:
-                db.session.rollback()
+        try:
+            recording.save_area(
+                current_user,
+                visit,
+                area,
+                request.form,
+                {name: f.stream for name, f in request.files.items() if f.filename},
+                observing=can_observe,
+                max_bytes=current_app.config["UPLOAD_MAX_BYTES"],
+            )
+        except checklist.AnswerRefused as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
         else:
-            problems = ["Someone saved this area at the same moment: please send it again."]
-        if not problems:
-            target = number + 1 if number < len(areas) else None
+            db.session.commit()
             return redirect(
-                url_for("visits.checklist_area", visit_id=visit.id, number=target)
-                if target
+                url_for("visits.checklist_area", visit_id=visit.id, number=number + 1)
+                if number < len(areas)
                 else url_for("visits.detail", visit_id=visit.id)
             )
-        db.session.rollback()
-        flash(" ".join(problems), "error")
     recorded = entries.load(visit, current_user)
     return render_template(
         "visits/checklist.html",
@@ -474,100 +484,25 @@ def _area_urls(visit_id: int, count: int) -> list[str]:
     return [f"{stem}{number}" for number in range(1, count + 1)]
 
 
-def _save_form(visit: Visit, area, observing: bool = False) -> list[str]:
-    """The no-JavaScript path: each changed criterion saved under the client id the page
-    carried, so sending the same page twice stores each answer once. An invited head's notes
-    are saved as their observations."""
-    problems, now = [], checklist.now_ms()
-    if observing:
-        current = {
-            o.criterion_id: o
-            for group in checklist.observations_by_criterion(visit).values()
-            for o in group
-            if o.author_id == current_user.id
-        }
-    else:
-        current = checklist.answers_by_criterion(visit)
-    save = checklist.save_observation if observing else checklist.save_answer
-    for criterion in area.criteria:
-        upload = request.files.get(f"photo-{criterion.id}")
-        if upload and upload.filename:
-            upload.stream.seek(0)  # read again when the page is saved a second time
-            try:
-                photos.add_photo(
-                    current_user,
-                    visit,
-                    client_id=request.form.get(f"photo-client-{criterion.id}", ""),
-                    criterion_id=criterion.id,
-                    caption=request.form.get(f"caption-{criterion.id}", ""),
-                    data=upload.read(),
-                    max_bytes=current_app.config["UPLOAD_MAX_BYTES"],
-                )
-            except checklist.AnswerRefused as exc:
-                problems.append(f"Photo for criterion {criterion.position}: {exc}")
-        rating = None if observing else request.form.get(f"rating-{criterion.id}") or None
-        note = (request.form.get(f"note-{criterion.id}") or "").strip()
-        old = current.get(criterion.id)
-        if observing:
-            if note == (old.text if old else ""):
-                continue
-        elif (rating, note) == (
-            (old.rating.value if old and old.rating else None),
-            old.note if old else "",
-        ):
-            continue
-        payload = {
-            "client_id": request.form.get(f"client-{criterion.id}"),
-            "criterion_id": criterion.id,
-            "rating": rating,
-            "note": note,
-            "answered_at": now.isoformat(),
-        }
-        try:
-            save(current_user, visit, checklist.parse(payload, now))
-        except checklist.AnswerRefused as exc:
-            problems.append(str(exc))
-    return problems
-
-
 @bp.route("/<int:visit_id>/answers", methods=["POST"])
 @policy.role_required(*Role)
 def save_answer(visit_id: int):
     """One answer from the checklist's script, possibly replayed from the phone's queue."""
     visit = policy.visit_or_404(current_user, visit_id)
-    if policy.can(current_user, "answer", visit):
-        save = checklist.save_answer
-    elif policy.can(current_user, "observe", visit):
-        save = checklist.save_observation  # an invited head's note, kept as theirs
-    else:
+    observing = not policy.can(current_user, "answer", visit)
+    if observing and not policy.can(current_user, "observe", visit):
         return {"error": "You cannot change this visit's answers"}, (
             409 if not visit.is_open else 403
         )
     try:
-        payload = checklist.decode(request.get_data(cache=False))
-        answer = checklist.parse(payload, checklist.now_ms())
-        outcome = save(current_user, visit, answer)
+        outcome, client_id = recording.save_answer(
+            current_user, visit, request.get_data(cache=False), observing=observing
+        )
         db.session.commit()
     except checklist.AnswerRefused as exc:
         db.session.rollback()
         return {"error": str(exc)}, exc.status
-    except IntegrityError:
-        # Another request committed first: the same queued answer (a repeat, or a conflict if
-        # it differs), or else the criterion's first answer, in which case this one is stored
-        # again, now on top of theirs. Each try is one transaction; nothing is half-saved.
-        db.session.rollback()
-        try:
-            outcome = checklist.repeat_of(visit, answer)
-            if outcome is None:
-                outcome = save(current_user, visit, answer)
-                db.session.commit()
-        except checklist.AnswerRefused as exc:
-            db.session.rollback()
-            return {"error": str(exc)}, exc.status
-        except IntegrityError:
-            db.session.rollback()  # a third writer at the same instant: the phone sends again
-            return {"error": "The answer met another one at the same moment: sending again"}, 503
-    return {"status": outcome, "client_id": answer.client_id}
+    return {"status": outcome, "client_id": client_id}
 
 
 @bp.route("/<int:visit_id>/photos", methods=["POST"])
@@ -582,7 +517,7 @@ def add_photo(visit_id: int):
     upload = request.files.get("photo")
     criterion = request.form.get("criterion_id", "")
     try:
-        outcome, photo = photos.add_photo(
+        outcome, photo = recording.add_photo(
             current_user,
             visit,
             client_id=request.form.get("client_id", ""),
@@ -595,16 +530,6 @@ def add_photo(visit_id: int):
     except checklist.AnswerRefused as exc:
         db.session.rollback()
         return {"error": str(exc)}, exc.status
-    except IntegrityError:
-        # The same queued photo arrived twice at once: the other request stored it (and this
-        # one's files go with the rolled-back transaction).
-        db.session.rollback()
-        photo = db.session.scalars(
-            select(Photo).where(Photo.client_id == request.form.get("client_id", "").lower())
-        ).first()
-        if photo is None:
-            return {"error": "The photo met another at the same moment: sending again"}, 503
-        outcome = "repeat"
     return {
         "status": outcome,
         "client_id": photo.client_id,
@@ -629,14 +554,14 @@ def photo(visit_id: int, photo_id: int, size: str):
 
 
 def _summary_page(visit: Visit, action_form, status: int = 200, errors: dict | None = None):
-    proposed = signoff.proposals(visit)
+    proposed = judgements.proposals(visit)
     return render_template(
         "visits/summary.html",
         visit=visit,
         errors=errors or {},
         proposed=proposed,
         action_form=action_form,
-        overall=signoff.overall_proposal(list(proposed.values())),
+        overall=judgements.overall_proposal(list(proposed.values())),
         form=ConfirmForm(),
         Judgement=Judgement,
         can_sign=policy.can(current_user, "sign_off", visit),
@@ -711,7 +636,7 @@ def publish(visit_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        signoff.publish(current_user, visit, _link)
+        publication.publish(current_user, visit, _link)
     except signoff.SignOffError as exc:
         db.session.rollback()
         flash(str(exc), "error")
@@ -728,7 +653,7 @@ def report(visit_id: int):
     data = (
         storage.get_storage().get(visit.report_key)
         if visit.report_key
-        else signoff.render_report(visit)
+        else reports.render_report(visit)
     )
     audit.record(
         "visit_report_downloaded",
@@ -758,7 +683,7 @@ def respond(visit_id: int, action_id: int):
     if form.validate_on_submit() and (
         rules.apply(
             form,
-            lambda: signoff.respond(current_user, action, form.response.data, form.status.data),
+            lambda: responses.respond(current_user, action, form.response.data, form.status.data),
         )
         is not rules.FAILED
     ):

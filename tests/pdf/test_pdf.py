@@ -228,17 +228,20 @@ def test_jpeg_photos_go_into_the_pdf_as_they_are(app):
     assert photo.getvalue() in data
 
 
-def test_a_render_leaves_the_garbage_collector_as_it_found_it(app):
-    # Paused during a render (for speed); left running after it, or memory would only grow.
+def test_a_render_leaves_the_collector_running_for_the_rest_of_the_process(app, monkeypatch):
+    """The collector is the whole process's: a report rendered on one of a worker's threads
+    must not switch it off under the requests served on the others."""
+    seen = []
+    write_pdf = pdf.weasyprint.HTML.write_pdf
+
+    def write_and_look(document, *args, **kwargs):
+        seen.append(gc.isenabled())
+        return write_pdf(document, *args, **kwargs)
+
+    monkeypatch.setattr(pdf.weasyprint.HTML, "write_pdf", write_and_look)
     with app.app_context():
-        pdf.html_to_pdf(page("<p>Collector back on</p>"))
-        assert gc.isenabled()
-        gc.disable()  # whoever turned it off decides when it comes back
-        try:
-            pdf.html_to_pdf(page("<p>Collector still off</p>"))
-            assert not gc.isenabled()
-        finally:
-            gc.enable()
+        pdf.html_to_pdf(page("<p>Collector on</p>"))
+    assert seen == [True] and gc.isenabled()
 
 
 def test_data_urls_carry_their_own_bytes(app, fetcher):

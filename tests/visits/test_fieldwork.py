@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from qa_portal import storage
 from qa_portal.db import db, utcnow
 from qa_portal.frameworks.models import Rating
-from qa_portal.visits import signoff
+from qa_portal.visits import amendments, reports, signoff
 from qa_portal.visits.models import (
     ActionCheck,
     ActionStatus,
@@ -120,7 +120,7 @@ def test_the_report_carries_the_heads_observation(scene, login):
     post_answer(login(head), visit, criterion, None, "Insurance certificate on the wall")
     sign_off_all(visit, login(lead))
     text = "".join(
-        page.extract_text() for page in PdfReader(io.BytesIO(signoff.render_report(visit))).pages
+        page.extract_text() for page in PdfReader(io.BytesIO(reports.render_report(visit))).pages
     )
     assert "Hattie Head" in " ".join(text.split())
     assert "Insurance certificate on the wall" in " ".join(text.split())
@@ -172,7 +172,7 @@ def test_pupils_seen_are_shown_only_to_those_who_may_see_them(scene, login):
     # The report names no pupil, whoever downloads it.
     sign_off_all(visit, lead_client)
     text = "".join(
-        p.extract_text() for p in PdfReader(io.BytesIO(signoff.render_report(visit))).pages
+        p.extract_text() for p in PdfReader(io.BytesIO(reports.render_report(visit))).pages
     )
     assert "Pupil Own" not in text and "Pupils seen" in text
 
@@ -347,12 +347,12 @@ def test_a_remade_report_replaces_the_old_file_only_when_the_change_is_kept(scen
     first = visit.report_key
     criterion = visit.framework.areas[1].criteria[1]
 
-    signoff.amend(lead, visit, criterion.id, "amber", "", "Checked again")
+    amendments.amend(lead, visit, criterion.id, "amber", "", "Checked again")
     second = visit.report_key
     db.session.commit()
     assert backend.exists(second) and not backend.exists(first)
 
-    signoff.amend(lead, visit, criterion.id, "red", "", "Checked a third time")
+    amendments.amend(lead, visit, criterion.id, "red", "", "Checked a third time")
     third = visit.report_key
     db.session.rollback()  # the amendment is not kept: nor is its report
     assert backend.exists(second) and not backend.exists(third)

@@ -8,11 +8,13 @@ import uuid
 import pytest
 from PIL import Image
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from qa_portal import images, storage
 from qa_portal.db import db
 from qa_portal.storage import LocalStorage
+from qa_portal.visits import recording
 from qa_portal.visits.models import Photo, VisitStatus
 from tests import factories
 from tests.storage.conftest import (  # noqa: F401 (fixtures: each test on local and S3 storage)
@@ -190,3 +192,37 @@ def test_a_photo_client_id_with_a_trailing_newline_is_refused(scene):
     assert response.status_code == 400
     assert "client id" in response.json["error"]
     assert db.session.scalars(select(Photo)).first() is None
+
+
+def test_a_photo_save_that_meets_another_is_tried_again_leaving_only_its_own_files(
+    scene, on_storage, monkeypatch
+):
+    """The first try stores its files, then meets another save on a unique index: it is rolled
+    back to its savepoint, its files go with it, and the second try stores the photo once."""
+    visit, criterion, _ = scene
+    tries = []
+
+    def collides_once(*args, **kwargs):
+        outcome = add_photo(*args, **kwargs)
+        tries.append(outcome)
+        if len(tries) == 1:
+            raise IntegrityError("INSERT INTO photos", {}, Exception("unique client_id"))
+        return outcome
+
+    add_photo = recording.photos.add_photo
+    monkeypatch.setattr(recording.photos, "add_photo", collides_once)
+    outcome, photo = recording.add_photo(
+        visit.lead,
+        visit,
+        client_id=str(uuid.uuid4()),
+        criterion_id=criterion.id,
+        caption="Fire exit",
+        data=photo_with_gps(800, 600),
+        max_bytes=10_000_000,
+    )
+    db.session.commit()
+    assert [o for o, _ in tries] == ["stored", "stored"] and outcome == "stored"
+    assert db.session.scalars(select(Photo)).all() == [photo]
+    assert len(on_storage()) == 2  # the first try's two files are gone
+    assert storage.get_storage().exists(photo.image_key)
+    assert storage.get_storage().exists(photo.thumbnail_key)

@@ -24,9 +24,10 @@ from qa_portal.outbox import OutboxMessage
 from qa_portal.partnerships.services import load_reference
 from qa_portal.providers.reference import load_register_reference
 from qa_portal.storage import LocalStorage
-from qa_portal.visits import checklist, signoff
+from qa_portal.visits import amendments, checklist
+from qa_portal.visits import reports as visit_reports
+from qa_portal.visits.judgements import propose
 from qa_portal.visits.models import Amendment, Answer, Judgement, Visit, VisitStatus
-from qa_portal.visits.signoff import propose
 from tests import factories
 from tests.conftest import ROOT, TEST_CONFIG
 from tests.storage.conftest import (  # noqa: F401 (fixtures: each test on local and S3 storage)
@@ -278,9 +279,9 @@ def test_an_amendment_replaces_the_answer_and_report_of_the_one_committed_before
     with app.app_context():  # another request, committed in the meantime
         other = db.session.get(Visit, visit.id)
         lead = db.session.get(User, visit.lead_id)
-        signoff.amend(lead, other, criterion.id, "amber", "", "Seen again")
+        amendments.amend(lead, other, criterion.id, "amber", "", "Seen again")
         db.session.commit()
-    signoff.amend(visit.lead, visit, criterion.id, "red", "", "Worse than we thought")
+    amendments.amend(visit.lead, visit, criterion.id, "red", "", "Worse than we thought")
     db.session.commit()
     assert seen[criterion.id].rating is Rating.RED
     assert history(visit.id) == [("green", "amber"), ("amber", "red")]
@@ -345,7 +346,7 @@ def _signed_off_visit(app) -> tuple[int, int, int]:
         )
         visit.status = VisitStatus.SIGNED_OFF
         db.session.flush()
-        signoff.store_report(visit)
+        visit_reports.store_report(visit)
         db.session.commit()
         return visit.id, criterion.id, lead.id
 
@@ -378,7 +379,7 @@ def test_two_amendments_at_once_are_recorded_one_after_the_other(committed_porta
     app, url, schema = committed_portal
     visit_id, criterion_id, lead_id = _signed_off_visit(app)
     both_read, first_rendering = threading.Barrier(2), threading.Event()
-    render = signoff.render_report
+    render = visit_reports.render_report
 
     def render_slowly(visit):
         if threading.current_thread().name == "amber":
@@ -386,7 +387,7 @@ def test_two_amendments_at_once_are_recorded_one_after_the_other(committed_porta
             _waiting_on_a_lock(url, schema)
         return render(visit)
 
-    monkeypatch.setattr(signoff, "render_report", render_slowly)
+    monkeypatch.setattr(visit_reports, "render_report", render_slowly)
     failures: list[BaseException] = []
 
     def amend(rating: str) -> None:
@@ -399,7 +400,7 @@ def test_two_amendments_at_once_are_recorded_one_after_the_other(committed_porta
                 if rating == "red":
                     assert first_rendering.wait(timeout=10)
                 lead = db.session.get(User, lead_id)
-                signoff.amend(lead, visit, criterion_id, rating, "", f"Now {rating}")
+                amendments.amend(lead, visit, criterion_id, rating, "", f"Now {rating}")
                 db.session.commit()
         except BaseException as exc:  # reported by the test's own thread
             failures.append(exc)
