@@ -17,7 +17,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from qa_portal import audit, clock, inputs, links, policy, rules, storage
 from qa_portal.accounts.forms import ConfirmForm
@@ -25,7 +25,7 @@ from qa_portal.accounts.models import Role, User
 from qa_portal.db import db
 from qa_portal.frameworks import outline as frameworks_outline
 from qa_portal.frameworks.outline import outline
-from qa_portal.pagination import Page
+from qa_portal.pagination import Page, count
 from qa_portal.partnerships.models import School
 from qa_portal.providers.models import Provider, ProviderStatus
 from qa_portal.visits import (
@@ -90,10 +90,9 @@ SECTIONS = ("upcoming", "overdue", "past")
 
 def _page(stmt, number: int, per_page: int, *, rows: bool = False) -> Page:
     """One page of a list and its length, in two queries whatever the list's size."""
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     result = db.session.execute if rows else db.session.scalars
     items = result(stmt.limit(per_page).offset((number - 1) * per_page)).all()
-    return Page(items=list(items), number=number, per_page=per_page, total=total or 0)
+    return Page(items=list(items), number=number, per_page=per_page, total=count(stmt))
 
 
 def _visit_filter(form: VisitFilterForm) -> services.VisitFilter:
