@@ -211,7 +211,8 @@ async function sendAnswer(item) {
       JSON.stringify(item.answer));
   } catch (error) {
     passing(error); // a lost session stops everything; a server error or no signal waits:
-    const tries = (item.tries || 0) + 1; // longer each time, jittered so phones part company
+    const stored = load().find((queued) => queued.answer.client_id === item.answer.client_id);
+    const tries = (stored?.tries || 0) + 1; // longer each time, jittered so phones part company
     const wait = Math.min(RETRY_CAP_MS, RETRY_MS * 2 ** (tries - 1)) * (0.5 + Math.random() / 2);
     settle(item, { tries, next: Date.now() + wait });
     return;
@@ -232,7 +233,9 @@ async function sendAnswer(item) {
 
 let flushing = false;
 let again = false;
+let back = false; // the signal returned during a flush: the waits it set were set without it
 let timer;
+const waitNoLonger = () => store(load().map(({ next, tries, ...item }) => item));
 async function flush() {
   if (flushing) {
     again = true;
@@ -253,6 +256,11 @@ async function flush() {
     if (error instanceof Stop) problem = error.message;
   } finally {
     flushing = false;
+    if (back) {
+      back = false;
+      waitNoLonger();
+      again = true;
+    }
     report(problem);
     clearTimeout(timer);
     const soonest = Math.min(...pending().map((item) => item.next).filter((t) => t > Date.now()));
@@ -434,7 +442,8 @@ function retry() {
 }
 // The signal is back: what waited for it goes now, whatever its next try said.
 window.addEventListener("online", () => {
-  store(load().map(({ next, tries, ...item }) => item));
+  waitNoLonger();
+  if (flushing) back = true;
   flush();
 });
 document.addEventListener("visibilitychange", () => document.hidden || retry());

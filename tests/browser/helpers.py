@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from qa_portal.demo import DEMO_PASSWORD
 
@@ -38,3 +38,12 @@ def sign_out(page: Page) -> None:
 
 def page_width(page: Page) -> int:
     return page.evaluate("document.documentElement.scrollWidth")
+
+
+
+def wait_until_shown(img: Locator) -> None:
+    """An image has loaded and has pixels to show; times out if it never does (a broken src)."""
+    img.page.wait_for_function(
+        "img => img.isConnected && img.complete && img.naturalWidth > 0",
+        arg=img.element_handle(),
+    )

@@ -9,7 +9,7 @@ from PIL import Image
 from playwright.sync_api import BrowserContext, Page, expect
 
 from tests import factories
-from tests.browser.helpers import navigation, sign_in
+from tests.browser.helpers import navigation, sign_in, wait_until_shown
 
 pytestmark = pytest.mark.browser
 
@@ -93,7 +93,7 @@ def test_a_photo_taken_on_the_checklist_shows_as_a_thumbnail(page: Page):
     thumbnail = box.locator("[data-photos] img")
     expect(thumbnail).to_have_count(1)
     expect(thumbnail).to_have_attribute("alt", "Sign-in sheet by the door")
-    assert page.evaluate("document.querySelector('[data-photos] img').naturalWidth") > 0
+    wait_until_shown(thumbnail)
     page.reload()
     expect(criterion(page, 5).locator("[data-photos] img")).to_have_count(1)
 

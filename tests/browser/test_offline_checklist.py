@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import BrowserContext, Page, Request, expect
 
-from tests.browser.helpers import SIGN_IN_HEADING, sign_in, sign_out
+from tests.browser.helpers import SIGN_IN_HEADING, sign_in, sign_out, wait_until_shown
 from tests.browser.test_checklist import LEAD, criterion, open_todays_checklist
 
 pytestmark = pytest.mark.browser
@@ -118,7 +118,7 @@ def test_a_reload_with_no_signal_loses_nothing_and_everything_arrives_once(
     expect(waiting).to_have_count(1)
     expect(waiting).to_contain_text("Waiting to be sent")
     expect(waiting.locator("img")).to_have_attribute("alt", caption)
-    assert waiting.locator("img").evaluate("img => img.complete && img.naturalWidth") > 0
+    wait_until_shown(waiting.locator("img"))
     expect(status).to_contain_text("1 photo waiting to be sent")
 
     context.set_offline(False)
