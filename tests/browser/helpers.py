@@ -40,7 +40,6 @@ def page_width(page: Page) -> int:
     return page.evaluate("document.documentElement.scrollWidth")
 
 
-
 def wait_until_shown(img: Locator) -> None:
     """An image has loaded and has pixels to show; times out if it never does (a broken src)."""
     img.page.wait_for_function(
