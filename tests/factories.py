@@ -111,6 +111,16 @@ def item(
             verify_now=status is ItemStatus.VERIFIED,
         )
         return record
+    if (status or ItemStatus.VERIFIED) is ItemStatus.VERIFIED:  # it renews the verified one
+        for older in db.session.scalars(
+            select(ComplianceItem).where(
+                ComplianceItem.provider == provider_record,
+                ComplianceItem.kind == kind_record,
+                ComplianceItem.status == ItemStatus.VERIFIED,
+            )
+        ):
+            older.status = ItemStatus.SUPERSEDED
+        db.session.flush()
     record = ComplianceItem(
         provider=provider_record,
         kind=kind_record,

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import aliased
 
 from qa_portal.db import db
@@ -177,18 +177,12 @@ def required_sql(kind=ComplianceKind, provider=Provider):
 
 
 def latest_verified_sql(item, provider=Provider, kind=ComplianceKind):
-    """SQL for "`item` is the provider's current verified evidence of the kind": the newest."""
-    newer = aliased(ComplianceItem)
+    """SQL for "`item` is the provider's current verified evidence of the kind". Verifying an
+    item supersedes the one before, and a unique index keeps it so: at most one per kind."""
     return and_(
         item.provider_id == provider.id,
         item.kind_id == kind.id,
         item.status == ItemStatus.VERIFIED,
-        ~exists().where(
-            newer.provider_id == item.provider_id,
-            newer.kind_id == item.kind_id,
-            newer.status == ItemStatus.VERIFIED,
-            newer.id > item.id,
-        ),
     )
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship, validates
 
@@ -330,6 +331,15 @@ class ComplianceItem(TimestampMixin, db.Model):
         UniqueConstraint("document_key", name="uq_compliance_items_document_key"),
         Index("ix_compliance_items_provider_kind", "provider_id", "kind_id"),
         Index("ix_compliance_items_status_expiry", "status", "expiry_date"),
+        # Verifying an item supersedes the one it renews: one current item per provider and kind.
+        Index(
+            "uq_compliance_items_one_verified",
+            "provider_id",
+            "kind_id",
+            unique=True,
+            sqlite_where=text("status = 'verified'"),
+            postgresql_where=text("status = 'verified'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

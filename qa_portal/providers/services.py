@@ -354,6 +354,7 @@ def verify_item(actor: User, item: ComplianceItem, *, approve: bool, note: str) 
             )
         ):
             older.status, older.superseded_at = ItemStatus.SUPERSEDED, utcnow()
+        db.session.flush()  # before this one counts as verified: one verified item per kind
         item.status = ItemStatus.VERIFIED
     else:
         item.status = ItemStatus.REJECTED

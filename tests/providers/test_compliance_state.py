@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from sqlalchemy.exc import IntegrityError
 
 from qa_portal.db import db
 from qa_portal.providers import services
 from qa_portal.providers.compliance import State, assess
-from qa_portal.providers.models import ItemStatus
+from qa_portal.providers.models import ComplianceItem, ItemStatus
 from tests import factories
 
 TODAY = date(2026, 11, 23)
@@ -89,6 +90,46 @@ def test_an_upload_counts_only_once_verified():
     assert assess(provider, TODAY).state is State.COMPLIANT
     history = services.history(provider, renewal.kind)
     assert [i.status for i in history] == [ItemStatus.VERIFIED, ItemStatus.SUPERSEDED]
+
+
+def test_the_upload_verified_last_is_the_current_one_whichever_was_uploaded_first():
+    provider = provider_with_public_liability_expiring(-3)
+    staff = factories.user("staff")
+    uploads = [
+        factories.item(
+            provider,
+            "public_liability",
+            status=ItemStatus.AWAITING_VERIFICATION,
+            expiry=TODAY + timedelta(days=days),
+        )
+        for days in (200, 300)
+    ]
+    services.verify_item(staff, uploads[1], approve=True, note="")
+    services.verify_item(staff, uploads[0], approve=True, note="")  # the earlier upload, after
+    kind = next(k for k in assess(provider, TODAY).kinds if k.kind.code == "public_liability")
+    assert kind.item is uploads[0]
+    assert [i.status for i in services.history(provider, kind.kind)].count(ItemStatus.VERIFIED) == 1
+
+
+def test_the_database_holds_one_verified_item_per_provider_and_kind():
+    provider = provider_with_public_liability_expiring(-3)
+    current = next(k for k in assess(provider, TODAY).kinds if k.kind.code == "public_liability")
+    db.session.add(
+        ComplianceItem(
+            provider=provider,
+            kind=current.kind,
+            reference="SECOND",
+            document_key="test/second.pdf",
+            document_name="second.pdf",
+            document_type="application/pdf",
+            document_size=100,
+            document_sha256="f" * 64,
+            status=ItemStatus.VERIFIED,
+        )
+    )
+    with pytest.raises(IntegrityError):
+        db.session.flush()
+    db.session.rollback()
 
 
 def test_rejecting_needs_a_reason_and_keeps_the_old_state():
