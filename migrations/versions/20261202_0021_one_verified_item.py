@@ -3,7 +3,7 @@
 Any pair with more than one verified item (none is made by the portal) keeps its newest; the
 others become superseded, as verification would have made them.
 
-Revision ID: 0018
+Revision ID: 0021
 Revises: 0017
 Create Date: 2026-12-02 01:10:00
 
@@ -13,7 +13,7 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = '0018'
+revision = '0021'
 down_revision = '0017'
 branch_labels = None
 depends_on = None
