@@ -14,7 +14,7 @@ from flask import (
 )
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from qa_portal import audit, clock, inputs, policy, rules, storage
 from qa_portal.accounts.forms import ConfirmForm
@@ -191,7 +191,7 @@ def _contracts_context(provider: Provider) -> dict:
     stmt = (
         policy.contracts_for(current_user)
         .where(Contract.provider_id == provider.id)
-        .options(selectinload(Contract.partnership), selectinload(Contract.school))
+        .options(joinedload(Contract.partnership), joinedload(Contract.school))
         .order_by(None)
         .order_by(Contract.end_date.desc(), Contract.id.desc())
     )
