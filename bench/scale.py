@@ -52,6 +52,7 @@ LIST_PAGES = {
     "providers": "/providers",
     "visits": "/visits",
     "compliance_expiring": "/compliance/expiring",
+    "contracts": "/contracts",
     "admin_audit": "/admin/audit",
     "admin_users": "/admin/users",
     "admin_outbox": "/admin/outbox",

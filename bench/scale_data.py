@@ -17,6 +17,7 @@ import random
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from types import SimpleNamespace
 
 from sqlalchemy import insert, select
@@ -25,6 +26,7 @@ from sqlalchemy.orm import Session
 from qa_portal import clock
 from qa_portal.accounts.models import Role, User
 from qa_portal.audit import AuditEvent
+from qa_portal.contracts.models import Contract, RateUnit
 from qa_portal.demo import DEMO_PASSWORD
 from qa_portal.frameworks.models import (
     Criterion,
@@ -69,6 +71,7 @@ BASE = {
     "users": 2_000,
     "visits": 20_000,
     "compliance_items": 50_000,
+    "contracts": 10_000,
     "audit_events": 200_000,
     "outbox_messages": 20_000,
 }
@@ -190,6 +193,7 @@ def generate(session: Session, scale: float, seed: int = SEED) -> dict[str, int]
     _add_users(session, rng, made, wanted["users"])
     _add_visits(session, rng, made, wanted["visits"])
     _add_compliance_items(session, rng, made, wanted["compliance_items"])
+    _add_contracts(session, rng, made, wanted["contracts"])
     _add_audit_events(session, rng, made, wanted["audit_events"])
     _add_outbox_messages(session, rng, made, wanted["outbox_messages"])
     return made.added
@@ -640,6 +644,54 @@ def _item(rng, made: _Made, provider: dict, kind: ComplianceKind, years_back: in
         "created_at": uploaded,
         "updated_at": uploaded,
     }
+
+
+def _add_contracts(session: Session, rng: random.Random, made: _Made, count: int) -> None:
+    """Contracts of the partnerships with the providers they use, commissioned by one of the
+    partnership's schools or by the partnership itself, over the last few years and the next:
+    ended, current, ending within 30 days and still to start; a third with a signed document."""
+    schools: dict[int, list[int]] = {}
+    for school_id, partnership_id in session.execute(select(School.id, School.partnership_id)):
+        schools.setdefault(partnership_id, []).append(school_id)
+    used = [p for p in made.providers if p["partnerships"]]
+    rows = []
+    for serial in range(count):
+        provider = used[serial % len(used)]
+        partnership_id = rng.choice(provider["partnerships"])
+        start = made.today - timedelta(days=rng.randint(-60, 1100))
+        end = start + timedelta(days=rng.choice((90, 180, 365, 365, 730)) + rng.randint(0, 30))
+        reference = f"SC-{serial + 1:06d}"
+        key = f"scale/contracts/{partnership_id}/{serial:07d}.pdf" if serial % 3 == 0 else None
+        created = min(_at(start - timedelta(days=14), 10), made.now)
+        rows.append(
+            {
+                "partnership_id": partnership_id,
+                "school_id": (
+                    rng.choice(schools[partnership_id])
+                    if schools.get(partnership_id) and rng.random() < 0.6
+                    else None
+                ),
+                "provider_id": provider["id"],
+                "reference": reference,
+                "reference_key": name_key(reference),
+                "start_date": start,
+                "end_date": end,
+                "value": Decimal(rng.randint(20, 4000) * 10),
+                "rate_amount": Decimal(rng.randint(20, 140)),
+                "rate_unit": rng.choice(tuple(RateUnit)),
+                "terms": "Term-time days as agreed; 20 school days' notice either way.",
+                "document_key": key,
+                "document_name": "signed-contract.pdf" if key else None,
+                "document_type": "application/pdf" if key else None,
+                "document_size": 40_000 + serial % 30_000 if key else None,
+                "document_sha256": hashlib.sha256(key.encode()).hexdigest() if key else None,
+                "document_uploaded_at": created if key else None,
+                "created_by_id": rng.choice(made.staff).id,
+                "created_at": created,
+                "updated_at": created,
+            }
+        )
+    _bulk(session, Contract, rows, made, "contracts")
 
 
 def _add_audit_events(session: Session, rng: random.Random, made: _Made, count: int) -> None:

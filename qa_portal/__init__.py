@@ -67,6 +67,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 def _register_blueprints(app: Flask) -> None:
     from qa_portal.accounts.views import bp as accounts_bp
     from qa_portal.admin.views import bp as admin_bp
+    from qa_portal.contracts.views import bp as contracts_bp
     from qa_portal.frameworks.views import bp as frameworks_bp
     from qa_portal.main.views import bp as main_bp
     from qa_portal.partnerships.views import bp as partnerships_bp
@@ -79,6 +80,7 @@ def _register_blueprints(app: Flask) -> None:
         partnerships_bp,
         providers_bp,
         visits_bp,
+        contracts_bp,
         frameworks_bp,
         admin_bp,
     ):

@@ -22,6 +22,9 @@ ACTIONS = (
     "compliance_kind_created",
     "compliance_uploaded",
     "compliance_verified",
+    "contract_changed",
+    "contract_created",
+    "contract_document_uploaded",
     "criterion_added",
     "criterion_changed",
     "criterion_removed",
@@ -69,6 +72,7 @@ ACTIONS = (
 TARGET_TYPES = (
     "ComplianceItem",
     "ComplianceKind",
+    "Contract",
     "Criterion",
     "FollowUpAction",
     "Framework",

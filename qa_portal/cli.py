@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from qa_portal import clock, outbox, storage
 from qa_portal.accounts import services as accounts
 from qa_portal.accounts.models import Role
+from qa_portal.contracts.models import Contract
 from qa_portal.db import db
 from qa_portal.frameworks.services import load_default_framework
 from qa_portal.partnerships.services import load_reference
@@ -140,9 +141,10 @@ STORAGE_KEY_COLUMNS = (
     Photo.image_key,
     Photo.thumbnail_key,
     ComplianceItem.document_key,
+    Contract.document_key,
     Visit.report_key,
 )
-STORED_OBJECT_FOLDERS = ("providers", "visits")
+STORED_OBJECT_FOLDERS = ("providers", "visits", "contracts")
 
 
 @click.command("storage-sweep")

@@ -97,6 +97,7 @@ def seed() -> bool:
     db.session.flush()
     _seed_register(partnerships, today=clock.today())
     _seed_visits(today=clock.today())
+    _seed_contracts(partnerships, today=clock.today())
     db.session.add(DemoMarker(version="1"))
     db.session.flush()
     audit.record("demo_seeded", summary="Demo data created")
@@ -323,6 +324,65 @@ def demo_pdf(title: str) -> bytes:
     buffer = io.BytesIO()
     writer.write(buffer)
     return buffer.getvalue()
+
+
+# Each partnership's demo contracts, one per provider it uses (in the register's order, taken
+# again from the first when it uses fewer): (commissioned by its first school?, days from today
+# to the start, days from today to the end, value, rate, unit). The second ends within 30 days.
+_CONTRACTS = (
+    (False, -160, 200, "18500.00", "95.00", "day"),
+    (True, -330, 12, "7200.00", "45.00", "session"),
+    (True, -420, -60, "5600.00", "28.00", "hour"),
+    (False, 21, 300, "9900.00", "90.00", "day"),
+)
+
+
+def _seed_contracts(partnerships: dict[str, Partnership], today: date) -> None:
+    """A handful of contracts per partnership with the providers it uses; HBEP's first, with
+    the demo provider, has its signed PDF stored."""
+    from decimal import Decimal
+
+    from qa_portal.contracts import services as contracts
+    from qa_portal.contracts.models import RateUnit
+
+    for code, partnership in sorted(partnerships.items()):
+        actor = db.session.scalars(
+            select(User).where(User.email == f"staff.{code.lower()}@example.org")
+        ).one()
+        used = [p for p in _providers_used(partnership) if p.status is not ProviderStatus.CLOSED]
+        school = partnership.schools[0]
+        for n, (by_school, start, end, value, rate, unit) in enumerate(_CONTRACTS):
+            provider = used[n % len(used)]
+            terms = contracts.Terms(
+                reference=f"{code}-{today.year - (1 if start < -300 else 0)}-{n + 1:03d}",
+                start_date=today + timedelta(days=start),
+                end_date=today + timedelta(days=end),
+                value=Decimal(value),
+                rate_amount=Decimal(rate),
+                rate_unit=RateUnit(unit),
+                terms="Up to three days a week in term time; 20 school days' notice either way; "
+                "invoiced monthly in arrears against the attendance recorded.",
+            )
+            upload = None
+            if code == "HBEP" and n == 0:
+                title = f"Signed contract {terms.reference}: {provider.name}"
+                upload = register.Upload(demo_pdf(title), f"{terms.reference}-signed.pdf")
+            contracts.create_contract(
+                actor,
+                partnership,
+                school if by_school else None,
+                provider,
+                terms,
+                upload,
+                max_bytes=10 * 1024 * 1024,
+            )
+
+
+def _providers_used(partnership: Partnership) -> list[Provider]:
+    """The demo providers a partnership uses, in the order DEMO_PROVIDERS lists them."""
+    order = {name: n for n, (name, *_) in enumerate(DEMO_PROVIDERS)}
+    using = db.session.scalars(select(Provider).where(Provider.partnerships.contains(partnership)))
+    return sorted(using, key=lambda p: order.get(p.name, len(order)))
 
 
 def _seed_visits(today: date) -> None:

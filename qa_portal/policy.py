@@ -19,6 +19,7 @@ from sqlalchemy import Integer, Select, and_, bindparam, false, or_, select, tru
 from sqlalchemy.orm import joinedload, selectinload
 
 from qa_portal.accounts.models import Role, User
+from qa_portal.contracts.models import Contract
 from qa_portal.db import db, utcnow
 from qa_portal.frameworks.models import Framework, FrameworkStatus
 from qa_portal.partnerships.models import Partnership, School
@@ -54,6 +55,8 @@ SECTIONS: dict[str, tuple[Role, ...]] = {
     "own_provider": (Role.PROVIDER,),
     "expiring": WATCHERS,
     "visits": tuple(Role),
+    # Every role sees the contracts it is party to or answers for (`contracts_for`).
+    "contracts": tuple(Role),
     "frameworks": tuple(Role),
     "users": (Role.ADMIN,),
     "documents": (Role.ADMIN,),
@@ -142,6 +145,36 @@ def compliance_items_for(user: User) -> Select[tuple[ComplianceItem]]:
         return stmt.where(false())
     in_scope = providers_for(user).with_only_columns(Provider.id).order_by(None)
     return stmt.where(ComplianceItem.provider_id.in_(in_scope))
+
+
+def contracts_for(user: User) -> Select[tuple[Contract]]:
+    """Contracts: county-wide for admins and officers (officers read only, values included:
+    comparing costs is their job); partnership staff their partnership's; a head those their
+    school commissioned; a provider those it is party to."""
+    stmt = select(Contract).order_by(Contract.end_date, Contract.id)
+    if user.role in COUNTY_WIDE:
+        return stmt
+    if user.role is Role.STAFF:
+        return stmt.where(Contract.partnership_id == user.partnership_id)
+    if user.role is Role.HEAD:
+        return stmt.where(Contract.school_id == user.school_id)
+    if user.role is Role.PROVIDER:
+        return stmt.where(Contract.provider_id == user.provider_id)
+    return stmt.where(false())
+
+
+def contract_providers_for(user: User) -> Select[tuple[Provider]]:
+    """The providers a user may put a contract with: for staff, the open providers their
+    partnership uses (the register's "used by"); for admins, every open provider."""
+    stmt = select(Provider).where(Provider.status != ProviderStatus.CLOSED).order_by(Provider.name)
+    if user.role is Role.ADMIN:
+        return stmt
+    if user.role is Role.STAFF:
+        used = select(provider_partnerships.c.provider_id).where(
+            provider_partnerships.c.partnership_id == user.partnership_id
+        )
+        return stmt.where(Provider.id.in_(used))
+    return stmt.where(false())
 
 
 def frameworks_for(user: User) -> Select[tuple[Framework]]:
@@ -356,6 +389,11 @@ _RULES = {
     (None, "watch_providers"): _roles(*WATCHERS),
     # Staff choose between the providers their partnership uses and the whole register.
     (None, "narrow_to_own_partnership"): _roles(Role.STAFF),
+    (None, "add_contract"): _roles(*PLANNERS),
+    # Those who see contracts of several partnerships may narrow the list to one.
+    (None, "filter_contracts_by_partnership"): _roles(*COUNTY_WIDE),
+    # Staff add contracts for their own partnership; only an admin chooses (or changes) it.
+    (None, "choose_contract_partnership"): _roles(Role.ADMIN),
     ("Partnership", "edit"): _roles(Role.ADMIN),
     ("School", "edit"): _roles(Role.ADMIN),
     ("User", "edit"): _roles(Role.ADMIN),
@@ -401,6 +439,15 @@ _RULES = {
     ("Framework", "draft_from"): lambda user, framework: (
         user.role is Role.ADMIN and not framework.is_editable
     ),
+    # Contracts are loaded through `contracts_for`; these rules apply to one already in scope.
+    ("Contract", "edit"): lambda user, contract: (
+        user.role is Role.ADMIN
+        or (user.role is Role.STAFF and user.partnership_id == contract.partnership_id)
+    ),
+    # Commercial information: everyone a contract is shown to sees its value and rate and
+    # reads the signed document (officers too, read only).
+    ("Contract", "see_value"): _roles(*tuple(Role)),
+    ("Contract", "download"): _roles(*tuple(Role)),
     ("Provider", "edit"): _roles(*PLANNERS),
     ("Provider", "schedule_visit"): lambda user, provider: (
         user.role in PLANNERS and provider.status is not ProviderStatus.CLOSED

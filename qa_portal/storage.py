@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import quote
 from uuid import uuid4
 
-from flask import Flask, current_app
+from flask import Flask, Response, current_app, redirect
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
@@ -119,6 +119,27 @@ def new_key(prefix: str, extension: str) -> str:
     if not _EXTENSION.fullmatch(extension):
         raise ValueError(f"invalid extension: {extension!r}")
     return validate_key(f"{prefix}/{uuid4().hex}{extension.lower()}")
+
+
+def send_document(key: str, filename: str, content_type: str, size: int) -> Response:
+    """A stored document as a download that no cache keeps: streamed from local storage, or a
+    redirect to a short-lived presigned URL on S3. The caller has checked the right to it."""
+    backend = get_storage()
+    url = backend.download_url(key, filename, content_type)
+    if url:
+        return redirect(url)
+    stream = backend.open_stream(key)
+    response = Response(
+        stream,
+        mimetype=content_type,
+        headers={
+            "Content-Disposition": attachment_disposition(filename),
+            "Content-Length": str(size),
+            "Cache-Control": "no-store",
+        },
+    )
+    response.call_on_close(stream.close)
+    return response
 
 
 def attachment_disposition(filename: str) -> str:

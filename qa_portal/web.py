@@ -64,6 +64,7 @@ NAVIGATION = (
     ("providers.index", "Your organisation", "own_provider", "providers."),
     ("providers.expiring", "Expiring", "expiring", "providers.expiring"),
     ("visits.index", "Visits", "visits", "visits."),
+    ("contracts.index", "Contracts", "contracts", "contracts."),
     ("frameworks.index", "QA framework", "frameworks", "frameworks."),
     ("admin.users", "Users", "users", "admin.user"),
     ("providers.kinds", "Documents", "documents", "providers.kind"),
@@ -139,7 +140,15 @@ class PageTemplateLoader(BaseLoader):
 
 
 # Pages that take files accept up to UPLOAD_MAX_BYTES; every other form stays small.
-UPLOAD_ENDPOINTS = frozenset({"providers.upload", "visits.add_photo", "visits.checklist_area"})
+UPLOAD_ENDPOINTS = frozenset(
+    {
+        "providers.upload",
+        "visits.add_photo",
+        "visits.checklist_area",
+        "contracts.new",
+        "contracts.edit",
+    }
+)
 
 
 def allow_uploads() -> None:

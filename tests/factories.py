@@ -188,3 +188,37 @@ def photo_like(index: int, size: tuple[int, int] = (1600, 1200)):
         ImageChops.blend(sky, texture, 0.3),
     )
     return Image.merge("RGB", [ImageChops.add(c, grain, offset=-128) for c in channels])
+
+
+def contract(
+    at: Provider | None = None,
+    partnership_code: str = "HBEP",
+    school_record: School | None = None,
+    *,
+    start: date | None = None,
+    end: date | None = None,
+    **fields,
+):
+    """A contract of the partnership (commissioned by `school_record` when given) with `at`,
+    running from 100 days ago for a year unless `start` and `end` say otherwise."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from qa_portal.contracts.models import Contract, RateUnit
+
+    start = start or date.today() - timedelta(days=100)
+    record = Contract(
+        partnership_id=partnership(partnership_code).id,
+        school_id=school_record.id if school_record else None,
+        provider=at or provider(),
+        reference=fields.pop("reference", f"CON-{next(_counter):05d}"),
+        start_date=start,
+        end_date=end or start + timedelta(days=365),
+        value=fields.pop("value", Decimal("12000.00")),
+        rate_amount=fields.pop("rate_amount", Decimal("95.00")),
+        rate_unit=fields.pop("rate_unit", RateUnit.DAY),
+        **fields,
+    )
+    db.session.add(record)
+    db.session.flush()
+    return record

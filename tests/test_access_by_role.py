@@ -14,8 +14,10 @@ import pytest
 
 from qa_portal import outbox
 from qa_portal.accounts.models import Role
+from qa_portal.contracts import services as contracts
 from qa_portal.db import db
 from qa_portal.frameworks import services as frameworks
+from qa_portal.providers.services import Upload
 from qa_portal.visits.models import Visit, VisitStatus, VisitType
 from tests import factories
 
@@ -516,6 +518,79 @@ CASES = [
         method="POST",
         note="already published",
     ),
+    Case("contracts.index", lambda r: "/contracts", EVERYONE),
+    Case("contracts.new", lambda r: "/contracts/new", ("admin", "staff")),
+    Case(
+        "contracts.new",
+        lambda r: "/contracts/new",
+        ("admin", "staff"),
+        method="POST",
+        note="empty form, shown again with its errors",
+    ),
+    Case(
+        "contracts.detail",
+        lambda r: f"/contracts/{r['school_contract'].id}",
+        EVERYONE,
+        note="HBEP's, commissioned by the head's school, with the provider user's provider",
+    ),
+    Case(
+        "contracts.detail",
+        lambda r: f"/contracts/{r['partnership_contract'].id}",
+        EVERYONE,
+        out_of_scope=("head", "provider"),
+        note="HBEP's own, with another provider",
+    ),
+    Case(
+        "contracts.detail",
+        lambda r: f"/contracts/{r['lip_contract'].id}",
+        EVERYONE,
+        out_of_scope=("staff", "head"),
+        note="LIP's, with the provider user's provider",
+    ),
+    Case(
+        "contracts.detail",
+        lambda r: "/contracts/999999",
+        EVERYONE,
+        out_of_scope=EVERYONE,
+        note="no such contract",
+    ),
+    Case(
+        "contracts.edit", lambda r: f"/contracts/{r['school_contract'].id}/edit", ("admin", "staff")
+    ),
+    Case(
+        "contracts.edit",
+        lambda r: f"/contracts/{r['school_contract'].id}/edit",
+        ("admin", "staff"),
+        method="POST",
+        note="empty form, shown again with its errors",
+    ),
+    Case(
+        "contracts.edit",
+        lambda r: f"/contracts/{r['lip_contract'].id}/edit",
+        ("admin", "staff"),
+        out_of_scope=("staff",),
+        note="another partnership's",
+    ),
+    Case(
+        "contracts.document",
+        lambda r: f"/contracts/{r['school_contract'].id}/document",
+        EVERYONE,
+        note="the signed document, to every party and to officers",
+    ),
+    Case(
+        "contracts.document",
+        lambda r: f"/contracts/{r['partnership_contract'].id}/document",
+        EVERYONE,
+        out_of_scope=("head", "provider"),
+        note="HBEP's own, with another provider",
+    ),
+    Case(
+        "contracts.document",
+        lambda r: f"/contracts/{r['lip_contract'].id}/document",
+        EVERYONE,
+        out_of_scope=("staff", "head"),
+        note="LIP's, with the provider user's provider",
+    ),
     Case("providers.kinds", lambda r: "/admin/compliance-kinds", ("admin",)),
     Case("providers.edit_kind", lambda r: "/admin/compliance-kinds/new", ("admin",)),
     Case(
@@ -566,8 +641,20 @@ def records():
         for status in (VisitStatus.SIGNED_OFF, VisitStatus.PUBLISHED)
     )
     db.session.add_all([visit, lip_visit, signed_off, published])
+    signed = {
+        name: factories.contract(at, code, school)
+        for name, at, code, school in (
+            ("school_contract", own, "HBEP", schools[("HBEP", 0)]),
+            ("partnership_contract", other_provider, "HBEP", None),
+            ("lip_contract", own, "LIP", None),
+        )
+    }
+    for n, contract in enumerate(signed.values()):
+        upload = Upload(factories.pdf_bytes(f"Signed {n}"), "signed.pdf")
+        contracts.attach_document(visit.lead, contract, upload, max_bytes=10**6)
     db.session.commit()
     return {
+        **signed,
         "framework": framework,
         "visit": visit,
         "lip_visit": lip_visit,

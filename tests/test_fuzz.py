@@ -21,8 +21,10 @@ import pytest
 from PIL import Image
 from sqlalchemy import String, Text, select
 
+from qa_portal.contracts import services as contract_services
 from qa_portal.db import db
 from qa_portal.frameworks import services as frameworks
+from qa_portal.providers.services import Upload
 from qa_portal.visits import reports
 from qa_portal.visits.models import (
     FollowUpAction,
@@ -63,6 +65,8 @@ READS_QUERY = {
     "visits.index",
     "visits.new",
     "visits.people",
+    "contracts.index",
+    "contracts.new",
 }
 
 
@@ -213,6 +217,12 @@ def _targets(s) -> list[Target]:
         ("visits.summary", "staff", f"/visits/{v.id}/summary"),
         ("visits.report", "staff", f"/visits/{pv.id}/report.pdf"),
         ("visits.amend", "staff", f"/visits/{pv.id}/amend"),
+        ("contracts.index", "staff", "/contracts"),
+        ("contracts.index", "admin", "/contracts"),
+        ("contracts.new", "staff", "/contracts/new"),
+        ("contracts.detail", "staff", f"/contracts/{s['contract'].id}"),
+        ("contracts.edit", "staff", f"/contracts/{s['contract'].id}/edit"),
+        ("contracts.document", "provider", f"/contracts/{s['contract'].id}/document"),
         ("frameworks.index", "admin", "/frameworks"),
         ("frameworks.detail", "admin", f"/frameworks/{fw.id}"),
         ("frameworks.edit_criterion", "admin", f"/frameworks/{dr.id}/criteria/{first.id}"),
@@ -287,6 +297,9 @@ def _targets(s) -> list[Target]:
         Target("providers.item", "POST", "staff", f"/providers/{own.id}/compliance/{item.id}"),
         Target("providers.edit_kind", "POST", "admin", "/admin/compliance-kinds/new"),
         Target("providers.edit_kind", "POST", "admin", f"/admin/compliance-kinds/{kind.id}/edit"),
+        Target("contracts.new", "POST", "staff", "/contracts/new"),
+        Target("contracts.new", "POST", "admin", "/contracts/new"),
+        Target("contracts.edit", "POST", "staff", f"/contracts/{s['contract'].id}/edit"),
         Target("visits.new", "POST", "staff", "/visits/new"),
         Target("visits.detail", "POST", "staff", f"/visits/{v.id}"),
         Target("visits.add_pupil", "POST", "staff", f"/visits/{v.id}/pupils", f"/visits/{v.id}"),
@@ -407,7 +420,12 @@ def scene(app):
     db.session.add_all([action, pupil])
     db.session.flush()
     reports.store_report(published)
+    contract = factories.contract(own, "HBEP", factories.school("HBEP", 0))
+    contract_services.attach_document(
+        lead, contract, Upload(factories.pdf_bytes(), "signed.pdf"), max_bytes=10**6
+    )
     records = {
+        "contract": contract,
         "people": people,
         "own": own,
         "other": factories.user("staff", partnership=factories.partnership("LIP")),

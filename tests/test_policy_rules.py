@@ -68,30 +68,43 @@ ROWS = [
     ("other_provider", "see_documents", ("admin", "officer", "staff")),
     ("provider", "schedule_visit", ("admin", "staff")),
     ("closed_provider", "schedule_visit", ()),
+    (None, "add_contract", ("admin", "staff")),
+    (None, "filter_contracts_by_partnership", ("admin", "officer")),
+    (None, "choose_contract_partnership", ("admin",)),
+    ("contract", "edit", ("admin", "staff")),
+    ("lip_contract", "edit", ("admin",)),
+    # Shown to everyone who sees the contract (policy.contracts_for decides who does).
+    ("contract", "see_value", ("admin", "officer", "staff", "head", "provider")),
+    ("contract", "download", ("admin", "officer", "staff", "head", "provider")),
 ]
 
 SECTIONS = {
     "admin": {
-        "home", "partnerships", "register", "expiring", "visits", "frameworks", "users",
-        "documents", "audit", "outbox", "account",
+        "home", "partnerships", "register", "expiring", "visits", "contracts", "frameworks",
+        "users", "documents", "audit", "outbox", "account",
     },
-    "officer": {"home", "partnerships", "register", "expiring", "visits", "frameworks", "account"},
-    "staff": {"home", "own_partnership", "register", "expiring", "visits", "frameworks", "account"},
-    "head": {"home", "own_partnership", "register", "visits", "frameworks", "account"},
-    "provider": {"home", "own_provider", "visits", "frameworks", "account"},
+    "officer": {"home", "partnerships", "register", "expiring", "visits", "contracts",
+                "frameworks", "account"},
+    "staff": {"home", "own_partnership", "register", "expiring", "visits", "contracts",
+              "frameworks", "account"},
+    "head": {"home", "own_partnership", "register", "visits", "contracts", "frameworks",
+             "account"},
+    "provider": {"home", "own_provider", "visits", "contracts", "frameworks", "account"},
 }  # fmt: skip
 
 MENU = {
     "admin": [
-        "Home", "Partnerships", "Providers", "Expiring", "Visits", "QA framework", "Users",
-        "Documents", "Audit log", "Outbox", "Your account",
+        "Home", "Partnerships", "Providers", "Expiring", "Visits", "Contracts", "QA framework",
+        "Users", "Documents", "Audit log", "Outbox", "Your account",
     ],
-    "officer": ["Home", "Partnerships", "Providers", "Expiring", "Visits", "QA framework",
-                "Your account"],
-    "staff": ["Home", "My partnership", "Providers", "Expiring", "Visits", "QA framework",
-              "Your account"],
-    "head": ["Home", "My partnership", "Providers", "Visits", "QA framework", "Your account"],
-    "provider": ["Home", "Your organisation", "Visits", "QA framework", "Your account"],
+    "officer": ["Home", "Partnerships", "Providers", "Expiring", "Visits", "Contracts",
+                "QA framework", "Your account"],
+    "staff": ["Home", "My partnership", "Providers", "Expiring", "Visits", "Contracts",
+              "QA framework", "Your account"],
+    "head": ["Home", "My partnership", "Providers", "Visits", "Contracts", "QA framework",
+             "Your account"],
+    "provider": ["Home", "Your organisation", "Visits", "Contracts", "QA framework",
+                 "Your account"],
 }  # fmt: skip
 
 
@@ -128,6 +141,8 @@ def records():
         "provider": own,
         "other_provider": other,
         "closed_provider": closed,
+        "contract": factories.contract(own, "HBEP", factories.school("HBEP")),
+        "lip_contract": factories.contract(own, "LIP"),
         "lead": lead,
     }
 

@@ -11,18 +11,20 @@ from bench.scale_data import ANSWERS_PER_VISIT, HELD, counts, generate
 from qa_portal import demo
 from qa_portal.accounts.models import User
 from qa_portal.audit import AuditEvent
+from qa_portal.contracts.models import Contract
 from qa_portal.db import db
 from qa_portal.outbox import OutboxMessage
 from qa_portal.providers.models import ComplianceItem, ItemStatus, Provider
 from qa_portal.visits.models import Answer, Visit, VisitStatus
 from tests.conftest import sign_in
 
-SCALE = 0.005  # 10 providers, 100 visits, 250 compliance items, 1,000 audit events
+SCALE = 0.005  # 10 providers, 100 visits, 250 compliance items, 50 contracts, 1,000 audit events
 COUNTED = {
     "providers": Provider,
     "users": User,
     "visits": Visit,
     "compliance_items": ComplianceItem,
+    "contracts": Contract,
     "audit_events": AuditEvent,
     "outbox_messages": OutboxMessage,
 }
@@ -87,6 +89,8 @@ def test_every_admin_page_still_shows_on_the_national_data_set(app, national):
         "/providers",
         "/visits",
         "/compliance/expiring",
+        "/contracts",
+        "/contracts?status=ending",
         "/admin/audit",
         "/admin/users",
         "/admin/outbox",

@@ -300,7 +300,7 @@ def add_item(
         cover_amount=evidence.cover_amount if kind.needs_cover_amount else None,
         notes=evidence.notes.strip(),
         document_key=key,
-        document_name=_safe_filename(upload.filename, EXTENSIONS[content_type]),
+        document_name=safe_filename(upload.filename, EXTENSIONS[content_type]),
         document_type=content_type,
         document_size=len(data),
         # Of the file as sent, so that sending it again is recognised as a repeat.
@@ -321,18 +321,24 @@ def add_item(
 
 
 def _document(upload: Upload, max_bytes: int) -> tuple[str, bytes]:
-    """The checked upload's type, and the bytes to store: a PDF as it came, an image (a photo
-    or scan of the document) decoded and re-encoded without its metadata, as a photo is."""
     try:
-        content_type = storage.check_upload(upload.data, upload.filename, DOCUMENT_TYPES, max_bytes)
-        if content_type == "application/pdf":
-            return content_type, upload.data
-        return content_type, images.process_document_image(upload.data, content_type).data
+        return checked_document(upload, max_bytes)
     except storage.UploadRefused as exc:
         raise RegisterError(str(exc), "document") from exc
 
 
-def _safe_filename(name: str, extension: str) -> str:
+def checked_document(upload: Upload, max_bytes: int) -> tuple[str, bytes]:
+    """The checked upload's type, and the bytes to store: a PDF as it came, an image (a photo
+    or scan of the document) decoded and re-encoded without its metadata, as a photo is. Every
+    stored document (compliance evidence, signed contracts) passes here; a refusal is
+    `storage.UploadRefused`."""
+    content_type = storage.check_upload(upload.data, upload.filename, DOCUMENT_TYPES, max_bytes)
+    if content_type == "application/pdf":
+        return content_type, upload.data
+    return content_type, images.process_document_image(upload.data, content_type).data
+
+
+def safe_filename(name: str, extension: str) -> str:
     stem = re.sub(r"[^A-Za-z0-9 ._-]+", "", PurePath(name or "").stem).strip(" .")[:80]
     return f"{stem or 'document'}{extension}"
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     flash,
@@ -15,11 +14,12 @@ from flask import (
 )
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from qa_portal import audit, clock, inputs, policy, rules, storage
 from qa_portal.accounts.forms import ConfirmForm
 from qa_portal.accounts.models import Role
+from qa_portal.contracts.models import Contract
 from qa_portal.db import db
 from qa_portal.pagination import count, paginate, paginate_rows
 from qa_portal.partnerships.models import Partnership
@@ -70,6 +70,7 @@ _apply, FAILED = rules.apply, rules.FAILED
 
 PER_PAGE = 50  # rows on a page of the register and of the expiring list
 AWAITING_SHOWN = 50  # uploads listed as awaiting verification, the longest waiting first
+CONTRACTS_SHOWN = 10  # a provider's contracts on its page, the latest ending first
 
 
 @bp.route("/providers")
@@ -172,6 +173,7 @@ def _detail_context(provider: Provider, status_form: StatusForm | None = None) -
     # Current ratings: the judgements of the latest signed-off visit this user may read.
     latest = next((v for v in visits if v.status in JUDGED), None)
     return {
+        **_contracts_context(provider),
         "provider": provider,
         "compliance": assess(provider, clock.today()),
         "status_form": status_form or StatusForm(),
@@ -179,6 +181,24 @@ def _detail_context(provider: Provider, status_form: StatusForm | None = None) -
         "visits": visits,
         "latest": latest,
         "judgements": {j.area_id: j for j in latest.judgements} if latest else {},
+    }
+
+
+def _contracts_context(provider: Provider) -> dict:
+    """The provider's contracts that this user may see (policy's `contracts_for`)."""
+    if not policy.can(current_user, "see_section", "contracts"):
+        return {"contracts": None, "contracts_total": 0}
+    stmt = (
+        policy.contracts_for(current_user)
+        .where(Contract.provider_id == provider.id)
+        .options(joinedload(Contract.partnership), joinedload(Contract.school))
+        .order_by(None)
+        .order_by(Contract.end_date.desc(), Contract.id.desc())
+    )
+    return {
+        "contracts": db.session.scalars(stmt.limit(CONTRACTS_SHOWN)).all(),
+        "contracts_total": count(stmt),
+        "today": clock.today(),
     }
 
 
@@ -359,22 +379,9 @@ def document(provider_id: int, item_id: int):
         summary=f"{provider.name}: {item.kind.name} downloaded",
     )
     db.session.commit()
-    backend = storage.get_storage()
-    url = backend.download_url(item.document_key, item.document_name, item.document_type)
-    if url:
-        return redirect(url)
-    stream = backend.open_stream(item.document_key)
-    response = Response(
-        stream,
-        mimetype=item.document_type,
-        headers={
-            "Content-Disposition": storage.attachment_disposition(item.document_name),
-            "Content-Length": str(item.document_size),
-            "Cache-Control": "no-store",
-        },
+    return storage.send_document(
+        item.document_key, item.document_name, item.document_type, item.document_size
     )
-    response.call_on_close(stream.close)
-    return response
 
 
 @bp.route("/compliance/expiring")

@@ -1,0 +1,1 @@
+"""Contracts between a commissioning school or partnership and a provider."""
