@@ -21,6 +21,7 @@ from qa_portal.providers.models import (
     ReminderSent,
     VocationalArea,
 )
+from qa_portal.pupils.models import Pupil
 from qa_portal.visits.models import (
     ActionCheck,
     Amendment,
@@ -57,6 +58,7 @@ __all__ = [
     "Photo",
     "Provider",
     "ProviderStatusChange",
+    "Pupil",
     "RecoveryCode",
     "ReminderSent",
     "School",
