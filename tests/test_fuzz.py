@@ -59,6 +59,7 @@ READS_QUERY = {
     "providers.index",
     "providers.kinds",
     "providers.upload",
+    "pupils.index",
     "visits.amend",
     "visits.index",
     "visits.new",
@@ -213,6 +214,11 @@ def _targets(s) -> list[Target]:
         ("visits.summary", "staff", f"/visits/{v.id}/summary"),
         ("visits.report", "staff", f"/visits/{pv.id}/report.pdf"),
         ("visits.amend", "staff", f"/visits/{pv.id}/amend"),
+        ("pupils.index", "staff", "/pupils"),
+        ("pupils.index", "officer", "/pupils"),
+        ("pupils.new", "staff", "/pupils/new"),
+        ("pupils.detail", "staff", f"/pupils/{s['a_pupil'].id}"),
+        ("pupils.edit", "staff", f"/pupils/{s['a_pupil'].id}/edit"),
         ("frameworks.index", "admin", "/frameworks"),
         ("frameworks.detail", "admin", f"/frameworks/{fw.id}"),
         ("frameworks.edit_criterion", "admin", f"/frameworks/{dr.id}/criteria/{first.id}"),
@@ -287,6 +293,8 @@ def _targets(s) -> list[Target]:
         Target("providers.item", "POST", "staff", f"/providers/{own.id}/compliance/{item.id}"),
         Target("providers.edit_kind", "POST", "admin", "/admin/compliance-kinds/new"),
         Target("providers.edit_kind", "POST", "admin", f"/admin/compliance-kinds/{kind.id}/edit"),
+        Target("pupils.new", "POST", "staff", "/pupils/new"),
+        Target("pupils.edit", "POST", "staff", f"/pupils/{s['a_pupil'].id}/edit"),
         Target("visits.new", "POST", "staff", "/visits/new"),
         Target("visits.detail", "POST", "staff", f"/visits/{v.id}"),
         Target("visits.add_pupil", "POST", "staff", f"/visits/{v.id}/pupils", f"/visits/{v.id}"),
@@ -420,6 +428,7 @@ def scene(app):
         "action": action,
         "old_action": action,
         "pupil": pupil,
+        "a_pupil": factories.pupil(factories.school("HBEP"), key_worker=lead),
     }
     db.session.commit()
     return records

@@ -68,29 +68,39 @@ ROWS = [
     ("other_provider", "see_documents", ("admin", "officer", "staff")),
     ("provider", "schedule_visit", ("admin", "staff")),
     ("closed_provider", "schedule_visit", ()),
+    (None, "add_pupil", ("admin", "staff")),
+    (None, "list_pupils", ("admin", "staff", "head")),
+    # The pupil is on the roll of the head's HBEP school; the other, of a LIP school.
+    ("pupil", "view", ("admin", "staff", "head")),
+    ("other_pupil", "view", ("admin",)),
+    ("pupil", "edit", ("admin", "staff")),
+    ("other_pupil", "edit", ("admin",)),
 ]
 
 SECTIONS = {
     "admin": {
-        "home", "partnerships", "register", "expiring", "visits", "frameworks", "users",
-        "documents", "audit", "outbox", "account",
+        "home", "partnerships", "register", "expiring", "visits", "pupils", "frameworks",
+        "users", "documents", "audit", "outbox", "account",
     },
-    "officer": {"home", "partnerships", "register", "expiring", "visits", "frameworks", "account"},
-    "staff": {"home", "own_partnership", "register", "expiring", "visits", "frameworks", "account"},
-    "head": {"home", "own_partnership", "register", "visits", "frameworks", "account"},
+    "officer": {"home", "partnerships", "register", "expiring", "visits", "pupils", "frameworks",
+                "account"},
+    "staff": {"home", "own_partnership", "register", "expiring", "visits", "pupils", "frameworks",
+              "account"},
+    "head": {"home", "own_partnership", "register", "visits", "pupils", "frameworks", "account"},
     "provider": {"home", "own_provider", "visits", "frameworks", "account"},
 }  # fmt: skip
 
 MENU = {
     "admin": [
-        "Home", "Partnerships", "Providers", "Expiring", "Visits", "QA framework", "Users",
-        "Documents", "Audit log", "Outbox", "Your account",
+        "Home", "Partnerships", "Providers", "Expiring", "Visits", "Pupils", "QA framework",
+        "Users", "Documents", "Audit log", "Outbox", "Your account",
     ],
-    "officer": ["Home", "Partnerships", "Providers", "Expiring", "Visits", "QA framework",
-                "Your account"],
-    "staff": ["Home", "My partnership", "Providers", "Expiring", "Visits", "QA framework",
-              "Your account"],
-    "head": ["Home", "My partnership", "Providers", "Visits", "QA framework", "Your account"],
+    "officer": ["Home", "Partnerships", "Providers", "Expiring", "Visits", "Pupils",
+                "QA framework", "Your account"],
+    "staff": ["Home", "My partnership", "Providers", "Expiring", "Visits", "Pupils",
+              "QA framework", "Your account"],
+    "head": ["Home", "My partnership", "Providers", "Visits", "Pupils", "QA framework",
+             "Your account"],
     "provider": ["Home", "Your organisation", "Visits", "QA framework", "Your account"],
 }  # fmt: skip
 
@@ -129,6 +139,8 @@ def records():
         "other_provider": other,
         "closed_provider": closed,
         "lead": lead,
+        "pupil": factories.pupil(factories.school("HBEP")),
+        "other_pupil": factories.pupil(factories.school("LIP")),
     }
 
 
