@@ -146,6 +146,9 @@ def detail(pupil_id: int):
 def edit(pupil_id: int):
     pupil = _pupil(pupil_id)
     policy.require(current_user, "edit", pupil)
+    if request.method == "GET":  # the form shows the whole record: a view like any other
+        services.record_view(current_user, pupil)
+        db.session.commit()
     form = _pupil_form(pupil)
     if (
         form.validate_on_submit()

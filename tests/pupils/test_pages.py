@@ -196,12 +196,15 @@ def test_every_view_of_a_record_is_audited_naming_the_pupil(login, hbep_staff):
     db.session.commit()
     for user in (hbep_staff, head):
         assert login(user).get(f"/pupils/{pupil.id}").status_code == 200
+    # The edit form shows the whole record too.
+    assert login(hbep_staff).get(f"/pupils/{pupil.id}/edit").status_code == 200
     views = db.session.scalars(
         select(AuditEvent).where(AuditEvent.action == "pupil_viewed").order_by(AuditEvent.id)
     ).all()
     assert [(v.actor_email, v.pupil_id, v.target_type, v.target_id) for v in views] == [
         (hbep_staff.email, pupil.id, "Pupil", str(pupil.id)),
         (head.email, pupil.id, "Pupil", str(pupil.id)),
+        (hbep_staff.email, pupil.id, "Pupil", str(pupil.id)),
     ]
 
 
