@@ -57,6 +57,7 @@ LIST_PAGES = {
     "admin_users": "/admin/users",
     "admin_outbox": "/admin/outbox",
     "partnerships": "/partnerships",
+    "pupils": "/pupils",
 }
 LINE = re.compile(r"^(?P<name>[a-z0-9_]+): (?P<value>\S+) (?P<unit>.+)$")
 

@@ -1,13 +1,13 @@
 """A national-scale data set on top of the demo: providers, users, visits with their answers,
-compliance evidence, audit events and email, made with bulk inserts through the models.
+compliance evidence, audit events, email and pupils, made with bulk inserts through the models.
 
 `generate(session, scale)` adds `counts(scale)` records (scale 1.0: 2,000 providers, 2,000
-users, 20,000 visits, 50,000 compliance items, 200,000 audit events); every visit that has
-taken place has ANSWERS_PER_VISIT answers. It needs the reference data and a published
-framework (what `flask seed-demo` loads) and uses the demo's people when they are there, so
-that each demo sign-in has something to see. Deterministic: the same seed gives the same data.
-It never commits. A new kind of record is one more `_add_<records>` step called from
-`generate`, with its base count in BASE.
+users, 20,000 visits, 50,000 compliance items, 200,000 audit events, 50,000 pupils); every
+visit that has taken place has ANSWERS_PER_VISIT answers. It needs the reference data and a
+published framework (what `flask seed-demo` loads) and uses the demo's people when they are
+there, so that each demo sign-in has something to see. Deterministic: the same seed gives the
+same data. It never commits. A new kind of record is one more `_add_<records>` step called
+from `generate`, with its base count in BASE.
 """
 
 from __future__ import annotations
@@ -52,6 +52,15 @@ from qa_portal.providers.models import (
     provider_partnerships,
     provider_vocational_areas,
 )
+from qa_portal.pupils.models import (
+    YEAR_GROUPS,
+    Ethnicity,
+    Gender,
+    Pupil,
+    academic_year,
+    cohort_by_age,
+)
+from qa_portal.pupils.services import with_check_letter
 from qa_portal.visits.judgements import propose
 from qa_portal.visits.models import (
     ActionStatus,
@@ -74,6 +83,7 @@ BASE = {
     "contracts": 10_000,
     "audit_events": 200_000,
     "outbox_messages": 20_000,
+    "pupils": 50_000,
 }
 MINIMUM = {"users": 10}  # a member of staff per partnership, a head and a provider user
 ANSWERS_PER_VISIT = 40
@@ -196,6 +206,7 @@ def generate(session: Session, scale: float, seed: int = SEED) -> dict[str, int]
     _add_contracts(session, rng, made, wanted["contracts"])
     _add_audit_events(session, rng, made, wanted["audit_events"])
     _add_outbox_messages(session, rng, made, wanted["outbox_messages"])
+    _add_pupils(session, rng, made, wanted["pupils"])
     return made.added
 
 
@@ -750,6 +761,59 @@ def _add_outbox_messages(session: Session, rng: random.Random, made: _Made, coun
             }
 
     _bulk(session, OutboxMessage, rows(), made, "outbox_messages")
+
+
+# Local authorities' numbers the national set's UPNs are issued under (a UPN's 2nd to 4th
+# characters must be one).
+_AUTHORITIES = (855, 856, 857, 830, 831, 892, 891, 925, 940, 941)
+
+
+def _add_pupils(session: Session, rng: random.Random, made: _Made, count: int) -> None:
+    """Pupils in years 7 to 11 on the roll of every school, most with a key worker of their
+    school's partnership and some with an EHCP, SEN support, looked after or pupil premium."""
+    schools = session.execute(select(School.id, School.partnership_id).order_by(School.id)).all()
+    workers: dict[int, list[int]] = {}
+    for user in made.staff:
+        workers.setdefault(user.partnership_id, []).append(user.id)
+    year = academic_year(made.today)
+    ethnicities = [Ethnicity.WBRI] * 12 + list(Ethnicity)
+
+    def rows() -> Iterator[dict]:
+        for index in range(count):
+            school_id, partnership_id = schools[index % len(schools)]
+            year_group = rng.choice(YEAR_GROUPS + (10, 11))  # key stage 4 the larger
+            born = date(year - year_group - 5, 9, 1) + timedelta(days=rng.randint(0, 364))
+            first, last = rng.choice(_FIRST), rng.choice(_LAST)
+            authority = _AUTHORITIES[index % len(_AUTHORITIES)]
+            # The authority, a school's number, the year of issue (x7) and a serial: unique.
+            body = f"{authority}{index // 10_000:04d}{index // 1000 % 10}7{index % 1000:03d}"
+            need = rng.random()
+            created = made.now - timedelta(days=rng.randint(1, 700))
+            yield {
+                "first_names": first,
+                "last_name": last,
+                "name_key": name_key(f"{first} {last}"),
+                "upn": with_check_letter(body),
+                "date_of_birth": born,
+                "cohort_by_age": cohort_by_age(born),
+                "cohort_override": None,
+                "gender": rng.choice((Gender.MALE, Gender.MALE, Gender.FEMALE)),
+                "ethnicity": rng.choice(ethnicities),
+                "school_id": school_id,
+                "key_worker_id": (
+                    rng.choice(workers[partnership_id])
+                    if partnership_id in workers and rng.random() < 0.9
+                    else None
+                ),
+                "ehcp": need < 0.1,
+                "sen_support": 0.1 <= need < 0.35,
+                "looked_after": rng.random() < 0.05,
+                "pupil_premium": rng.random() < 0.6,
+                "created_at": created,
+                "updated_at": created,
+            }
+
+    _bulk(session, Pupil, rows(), made, "pupils")
 
 
 def _at(day: date, hour: int) -> datetime:

@@ -72,6 +72,7 @@ def _register_blueprints(app: Flask) -> None:
     from qa_portal.main.views import bp as main_bp
     from qa_portal.partnerships.views import bp as partnerships_bp
     from qa_portal.providers.views import bp as providers_bp
+    from qa_portal.pupils.views import bp as pupils_bp
     from qa_portal.visits.views import bp as visits_bp
 
     for blueprint in (
@@ -79,6 +80,7 @@ def _register_blueprints(app: Flask) -> None:
         accounts_bp,
         partnerships_bp,
         providers_bp,
+        pupils_bp,
         visits_bp,
         contracts_bp,
         frameworks_bp,

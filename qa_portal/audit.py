@@ -41,8 +41,11 @@ ACTIONS = (
     "provider_created",
     "provider_status_changed",
     "provider_usage_changed",
+    "pupil_changed",
+    "pupil_created",
     "pupil_seen_added",
     "pupil_seen_removed",
+    "pupil_viewed",
     "recovery_code_used",
     "recovery_codes_renewed",
     "reference_loaded",
@@ -79,6 +82,7 @@ TARGET_TYPES = (
     "Partnership",
     "Photo",
     "Provider",
+    "Pupil",
     "School",
     "User",
     "Visit",
@@ -93,6 +97,7 @@ class AuditEvent(db.Model):
         # The log's filters, each followed by the newest-first order of the list.
         Index("ix_audit_events_actor_email_created_at", "actor_email", "created_at"),
         Index("ix_audit_events_target_type_created_at", "target_type", "created_at"),
+        Index("ix_audit_events_pupil_created_at", "pupil_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -106,6 +111,9 @@ class AuditEvent(db.Model):
     target_type: Mapped[str] = mapped_column(String(64), default="")
     target_id: Mapped[str] = mapped_column(String(64), default="")
     summary: Mapped[str] = mapped_column(String(500), default="")
+    # The pupil an event concerns, whatever its record (the pupil's own, later a placement or
+    # a return), so the log can show everything done with one pupil's data.
+    pupil_id: Mapped[int | None] = mapped_column(ForeignKey("pupils.id", ondelete="SET NULL"))
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     ip: Mapped[str] = mapped_column(String(64), default="")
 
@@ -118,8 +126,10 @@ def record(
     summary: str = "",
     details: dict[str, Any] | None = None,
     actor_email: str | None = None,
+    pupil=None,
 ) -> AuditEvent:
-    """Add an audit event to the current transaction (the caller commits)."""
+    """Add an audit event to the current transaction (the caller commits). `pupil` names the
+    pupil whose data the event concerns."""
     event = AuditEvent(
         action=action,
         actor_id=getattr(actor, "id", None),
@@ -128,6 +138,7 @@ def record(
         target_id=str(getattr(target, "id", "")) if target is not None else "",
         summary=summary[:500],
         details=details or {},
+        pupil_id=getattr(pupil, "id", None),
         ip=client_ip(),
     )
     db.session.add(event)

@@ -29,6 +29,7 @@ from qa_portal.providers.models import (
     VocationalArea,
 )
 from qa_portal.providers.reference import load_register_reference
+from qa_portal.pupils.demo import seed_pupils
 
 DEMO_PASSWORD = "demo-portal-2026"  # noqa: S105 (synthetic demo accounts only)
 
@@ -98,6 +99,7 @@ def seed() -> bool:
     _seed_register(partnerships, today=clock.today())
     _seed_visits(today=clock.today())
     _seed_contracts(partnerships, today=clock.today())
+    seed_pupils(today=clock.today())
     db.session.add(DemoMarker(version="1"))
     db.session.flush()
     audit.record("demo_seeded", summary="Demo data created")

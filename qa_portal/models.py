@@ -22,6 +22,7 @@ from qa_portal.providers.models import (
     ReminderSent,
     VocationalArea,
 )
+from qa_portal.pupils.models import Pupil
 from qa_portal.visits.models import (
     ActionCheck,
     Amendment,
@@ -59,6 +60,7 @@ __all__ = [
     "Photo",
     "Provider",
     "ProviderStatusChange",
+    "Pupil",
     "RecoveryCode",
     "ReminderSent",
     "School",

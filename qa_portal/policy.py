@@ -29,6 +29,7 @@ from qa_portal.providers.models import (
     ProviderStatus,
     provider_partnerships,
 )
+from qa_portal.pupils.models import Pupil
 from qa_portal.visits.models import (
     ActionStatus,
     Amendment,
@@ -57,6 +58,8 @@ SECTIONS: dict[str, tuple[Role, ...]] = {
     "visits": tuple(Role),
     # Every role sees the contracts it is party to or answers for (`contracts_for`).
     "contracts": tuple(Role),
+    # Officers see counts of pupils, never names; providers none until placements exist.
+    "pupils": (Role.ADMIN, Role.OFFICER, Role.STAFF, Role.HEAD),
     "frameworks": tuple(Role),
     "users": (Role.ADMIN,),
     "documents": (Role.ADMIN,),
@@ -175,6 +178,60 @@ def contract_providers_for(user: User) -> Select[tuple[Provider]]:
         )
         return stmt.where(Provider.id.in_(used))
     return stmt.where(false())
+
+
+def pupils_for(user: User) -> Select[tuple[Pupil]]:
+    """The pupils whose records a user may read, by name: admins all; partnership staff those
+    on the roll of their partnership's schools; a head those on their school's roll. Officers
+    none (they see counts: `pupils_counted_for`). A provider none: once placements are
+    recorded, a provider will see the pupils currently placed with it, and this is the one
+    place to say so."""
+    stmt = select(Pupil).order_by(Pupil.name_key, Pupil.id)
+    if user.role is Role.ADMIN:
+        return stmt
+    if user.role is Role.STAFF:
+        own = select(School.id).where(School.partnership_id == user.partnership_id)
+        return stmt.where(Pupil.school_id.in_(own))
+    if user.role is Role.HEAD:
+        return stmt.where(Pupil.school_id == user.school_id)
+    return stmt.where(false())
+
+
+def pupils_counted_for(user: User) -> Select[tuple[Pupil]]:
+    """The pupils a user may count (aggregates with no names): officers and admins all of
+    them; anyone else the pupils they may read."""
+    if user.role in COUNTY_WIDE:
+        return select(Pupil)
+    return pupils_for(user).order_by(None)
+
+
+def key_workers_for(user: User) -> Select[tuple[User]]:
+    """Partnership staff who may be key workers of the pupils a user reads: staff of the
+    partnerships in the user's scope, still enabled."""
+    stmt = (
+        select(User)
+        .where(User.role == Role.STAFF, User.disabled_at.is_(None))
+        .order_by(User.name, User.id)
+    )
+    if user.role is Role.ADMIN:
+        return stmt
+    if user.role in (Role.STAFF, Role.HEAD):
+        scope = partnerships_for(user).with_only_columns(Partnership.id).order_by(None)
+        return stmt.where(User.partnership_id.in_(scope))
+    return stmt.where(false())
+
+
+def _pupil_reader(user: User, pupil: Pupil) -> bool:
+    """The rule of `pupils_for`, for one pupil already loaded."""
+    if user.role is Role.ADMIN:
+        return True
+    if user.role is Role.STAFF:
+        return user.partnership_id is not None and user.partnership_id == (
+            pupil.school.partnership_id
+        )
+    if user.role is Role.HEAD:
+        return user.school_id is not None and user.school_id == pupil.school_id
+    return False
 
 
 def frameworks_for(user: User) -> Select[tuple[Framework]]:
@@ -448,6 +505,11 @@ _RULES = {
     # reads the signed document (officers too, read only).
     ("Contract", "see_value"): _roles(*tuple(Role)),
     ("Contract", "download"): _roles(*tuple(Role)),
+    (None, "add_pupil"): _roles(*PLANNERS),
+    # Names of pupils in a list; officers get counts instead.
+    (None, "list_pupils"): _roles(Role.ADMIN, Role.STAFF, Role.HEAD),
+    ("Pupil", "view"): _pupil_reader,
+    ("Pupil", "edit"): lambda user, pupil: user.role in PLANNERS and _pupil_reader(user, pupil),
     ("Provider", "edit"): _roles(*PLANNERS),
     ("Provider", "schedule_visit"): lambda user, provider: (
         user.role in PLANNERS and provider.status is not ProviderStatus.CLOSED

@@ -65,6 +65,7 @@ NAVIGATION = (
     ("providers.expiring", "Expiring", "expiring", "providers.expiring"),
     ("visits.index", "Visits", "visits", "visits."),
     ("contracts.index", "Contracts", "contracts", "contracts."),
+    ("pupils.index", "Pupils", "pupils", "pupils."),
     ("frameworks.index", "QA framework", "frameworks", "frameworks."),
     ("admin.users", "Users", "users", "admin.user"),
     ("providers.kinds", "Documents", "documents", "providers.kind"),

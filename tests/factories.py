@@ -222,3 +222,38 @@ def contract(
     db.session.add(record)
     db.session.flush()
     return record
+
+
+def upn(serial: int | None = None, temporary: bool = False) -> str:
+    """A valid UPN (Leicestershire's authority number, 855), unique unless `serial` is given."""
+    from qa_portal.pupils.services import with_check_letter
+
+    n = next(_counter) if serial is None else serial
+    tail = f"{n % 100:02d}{'ABCDEFGHJK'[n % 10]}" if temporary else f"{n % 1000:03d}"
+    return with_check_letter(f"855{n // 1000 % 10000:04d}26{tail}")
+
+
+def born_in_year(year_group: int, today=None) -> date:
+    """A date of birth that puts a pupil in `year_group` this academic year, by age."""
+    from qa_portal import clock
+    from qa_portal.pupils.models import academic_year
+
+    year = academic_year(today or clock.today())
+    return date(year - year_group - 4, 1, 15)
+
+
+def pupil(school_record=None, *, year_group: int = 9, **fields):
+    """A pupil on the roll of `school_record` (an HBEP school unless given), in `year_group`."""
+    from qa_portal.pupils.models import Ethnicity, Gender, Pupil
+
+    n = next(_counter)
+    fields.setdefault("first_names", f"Sam{n}")
+    fields.setdefault("last_name", f"Pupil{n}")
+    fields.setdefault("upn", upn(n))
+    fields.setdefault("date_of_birth", born_in_year(year_group))
+    fields.setdefault("gender", Gender.FEMALE)
+    fields.setdefault("ethnicity", Ethnicity.WBRI)
+    record = Pupil(school=school_record or school("HBEP"), **fields)
+    db.session.add(record)
+    db.session.flush()
+    return record

@@ -591,6 +591,56 @@ CASES = [
         out_of_scope=("staff", "head"),
         note="LIP's, with the provider user's provider",
     ),
+    Case(
+        "pupils.index",
+        lambda r: "/pupils",
+        VIEWERS,
+        note="names for admins, staff and heads; counts only for officers",
+    ),
+    Case("pupils.new", lambda r: "/pupils/new", ("admin", "staff")),
+    Case("pupils.new", lambda r: "/pupils/new", ("admin", "staff"), method="POST", note="empty"),
+    Case(
+        "pupils.detail",
+        lambda r: f"/pupils/{r['pupil'].id}",
+        ("admin", "staff", "head"),
+        note="on the roll of the head's school; officers see counts only",
+    ),
+    Case(
+        "pupils.detail",
+        lambda r: f"/pupils/{r['hbep_pupil'].id}",
+        ("admin", "staff", "head"),
+        out_of_scope=("head",),
+        note="same partnership, another school",
+    ),
+    Case(
+        "pupils.detail",
+        lambda r: f"/pupils/{r['lip_pupil'].id}",
+        ("admin", "staff", "head"),
+        out_of_scope=("staff", "head"),
+        note="another partnership's",
+    ),
+    Case(
+        "pupils.detail",
+        lambda r: "/pupils/999999",
+        ("admin", "staff", "head"),
+        out_of_scope=("admin", "staff", "head"),
+        note="no such pupil",
+    ),
+    Case("pupils.edit", lambda r: f"/pupils/{r['pupil'].id}/edit", ("admin", "staff")),
+    Case(
+        "pupils.edit",
+        lambda r: f"/pupils/{r['pupil'].id}/edit",
+        ("admin", "staff"),
+        method="POST",
+        note="empty form",
+    ),
+    Case(
+        "pupils.edit",
+        lambda r: f"/pupils/{r['lip_pupil'].id}/edit",
+        ("admin", "staff"),
+        out_of_scope=("staff",),
+        note="another partnership's",
+    ),
     Case("providers.kinds", lambda r: "/admin/compliance-kinds", ("admin",)),
     Case("providers.edit_kind", lambda r: "/admin/compliance-kinds/new", ("admin",)),
     Case(
@@ -652,9 +702,15 @@ def records():
     for n, contract in enumerate(signed.values()):
         upload = Upload(factories.pdf_bytes(f"Signed {n}"), "signed.pdf")
         contracts.attach_document(visit.lead, contract, upload, max_bytes=10**6)
+    pupils = {
+        "pupil": factories.pupil(schools[("HBEP", 0)]),
+        "hbep_pupil": factories.pupil(schools[("HBEP", 1)]),
+        "lip_pupil": factories.pupil(schools[("LIP", 0)]),
+    }
     db.session.commit()
     return {
         **signed,
+        **pupils,
         "framework": framework,
         "visit": visit,
         "lip_visit": lip_visit,

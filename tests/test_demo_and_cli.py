@@ -156,3 +156,33 @@ def test_the_demo_published_visit_has_its_report_for_the_lead_and_the_provider(t
         assert report.status_code == 200, email
         assert report.mimetype == "application/pdf"
         assert report.data.startswith(b"%PDF")
+
+
+def test_the_demo_cohort_is_shaped_like_the_partnerships_caseloads(empty_app):
+    from qa_portal import clock
+    from qa_portal.pupils.models import Pupil, academic_year
+
+    run_cli(empty_app, ["seed-demo"])
+    with empty_app.app_context():
+        pupils = db.session.scalars(select(Pupil)).all()
+        assert 140 <= len(pupils) <= 160
+        year = academic_year(clock.today())
+        by_partnership: dict[str, list[int]] = {}
+        for pupil in pupils:
+            by_partnership.setdefault(pupil.partnership.code, []).append(pupil.year_group(year))
+        # Key stage 4 outnumbers key stage 3 in every partnership; LIP has the most pupils.
+        for code, groups in by_partnership.items():
+            assert sum(g >= 10 for g in groups) > sum(g <= 9 for g in groups), code
+            assert set(groups) <= {7, 8, 9, 10, 11}, code
+        assert max(by_partnership, key=lambda c: len(by_partnership[c])) == "LIP"
+        assert 5 <= sum(p.ehcp for p in pupils) <= 20
+        assert sum(p.looked_after for p in pupils) >= 10
+        assert sum(p.pupil_premium for p in pupils) > len(pupils) / 2
+        # Every key worker is staff of the pupil's own partnership.
+        assert all(
+            p.key_worker.partnership_id == p.school.partnership_id for p in pupils if p.key_worker
+        )
+        assert any(p.cohort_override is not None for p in pupils)
+        assert any(p.upn[-1].isalpha() for p in pupils)  # some temporary UPNs
+        head = db.session.scalars(select(User).where(User.email == "head@example.org")).one()
+        assert any(p.school_id == head.school_id for p in pupils)

@@ -61,6 +61,7 @@ READS_QUERY = {
     "providers.index",
     "providers.kinds",
     "providers.upload",
+    "pupils.index",
     "visits.amend",
     "visits.index",
     "visits.new",
@@ -223,6 +224,11 @@ def _targets(s) -> list[Target]:
         ("contracts.detail", "staff", f"/contracts/{s['contract'].id}"),
         ("contracts.edit", "staff", f"/contracts/{s['contract'].id}/edit"),
         ("contracts.document", "provider", f"/contracts/{s['contract'].id}/document"),
+        ("pupils.index", "staff", "/pupils"),
+        ("pupils.index", "officer", "/pupils"),
+        ("pupils.new", "staff", "/pupils/new"),
+        ("pupils.detail", "staff", f"/pupils/{s['a_pupil'].id}"),
+        ("pupils.edit", "staff", f"/pupils/{s['a_pupil'].id}/edit"),
         ("frameworks.index", "admin", "/frameworks"),
         ("frameworks.detail", "admin", f"/frameworks/{fw.id}"),
         ("frameworks.edit_criterion", "admin", f"/frameworks/{dr.id}/criteria/{first.id}"),
@@ -300,6 +306,8 @@ def _targets(s) -> list[Target]:
         Target("contracts.new", "POST", "staff", "/contracts/new"),
         Target("contracts.new", "POST", "admin", "/contracts/new"),
         Target("contracts.edit", "POST", "staff", f"/contracts/{s['contract'].id}/edit"),
+        Target("pupils.new", "POST", "staff", "/pupils/new"),
+        Target("pupils.edit", "POST", "staff", f"/pupils/{s['a_pupil'].id}/edit"),
         Target("visits.new", "POST", "staff", "/visits/new"),
         Target("visits.detail", "POST", "staff", f"/visits/{v.id}"),
         Target("visits.add_pupil", "POST", "staff", f"/visits/{v.id}/pupils", f"/visits/{v.id}"),
@@ -438,6 +446,7 @@ def scene(app):
         "action": action,
         "old_action": action,
         "pupil": pupil,
+        "a_pupil": factories.pupil(factories.school("HBEP"), key_worker=lead),
     }
     db.session.commit()
     return records

@@ -76,33 +76,40 @@ ROWS = [
     # Shown to everyone who sees the contract (policy.contracts_for decides who does).
     ("contract", "see_value", ("admin", "officer", "staff", "head", "provider")),
     ("contract", "download", ("admin", "officer", "staff", "head", "provider")),
+    (None, "add_pupil", ("admin", "staff")),
+    (None, "list_pupils", ("admin", "staff", "head")),
+    # The pupil is on the roll of the head's HBEP school; the other, of a LIP school.
+    ("pupil", "view", ("admin", "staff", "head")),
+    ("other_pupil", "view", ("admin",)),
+    ("pupil", "edit", ("admin", "staff")),
+    ("other_pupil", "edit", ("admin",)),
 ]
 
 SECTIONS = {
     "admin": {
-        "home", "partnerships", "register", "expiring", "visits", "contracts", "frameworks",
-        "users", "documents", "audit", "outbox", "account",
+        "home", "partnerships", "register", "expiring", "visits", "contracts", "pupils",
+        "frameworks", "users", "documents", "audit", "outbox", "account",
     },
-    "officer": {"home", "partnerships", "register", "expiring", "visits", "contracts",
+    "officer": {"home", "partnerships", "register", "expiring", "visits", "contracts", "pupils",
                 "frameworks", "account"},
-    "staff": {"home", "own_partnership", "register", "expiring", "visits", "contracts",
+    "staff": {"home", "own_partnership", "register", "expiring", "visits", "contracts", "pupils",
               "frameworks", "account"},
-    "head": {"home", "own_partnership", "register", "visits", "contracts", "frameworks",
+    "head": {"home", "own_partnership", "register", "visits", "contracts", "pupils", "frameworks",
              "account"},
     "provider": {"home", "own_provider", "visits", "contracts", "frameworks", "account"},
 }  # fmt: skip
 
 MENU = {
     "admin": [
-        "Home", "Partnerships", "Providers", "Expiring", "Visits", "Contracts", "QA framework",
-        "Users", "Documents", "Audit log", "Outbox", "Your account",
+        "Home", "Partnerships", "Providers", "Expiring", "Visits", "Contracts", "Pupils",
+        "QA framework", "Users", "Documents", "Audit log", "Outbox", "Your account",
     ],
-    "officer": ["Home", "Partnerships", "Providers", "Expiring", "Visits", "Contracts",
+    "officer": ["Home", "Partnerships", "Providers", "Expiring", "Visits", "Contracts", "Pupils",
                 "QA framework", "Your account"],
-    "staff": ["Home", "My partnership", "Providers", "Expiring", "Visits", "Contracts",
+    "staff": ["Home", "My partnership", "Providers", "Expiring", "Visits", "Contracts", "Pupils",
               "QA framework", "Your account"],
-    "head": ["Home", "My partnership", "Providers", "Visits", "Contracts", "QA framework",
-             "Your account"],
+    "head": ["Home", "My partnership", "Providers", "Visits", "Contracts", "Pupils",
+             "QA framework", "Your account"],
     "provider": ["Home", "Your organisation", "Visits", "Contracts", "QA framework",
                  "Your account"],
 }  # fmt: skip
@@ -144,6 +151,8 @@ def records():
         "contract": factories.contract(own, "HBEP", factories.school("HBEP")),
         "lip_contract": factories.contract(own, "LIP"),
         "lead": lead,
+        "pupil": factories.pupil(factories.school("HBEP")),
+        "other_pupil": factories.pupil(factories.school("LIP")),
     }
 
 

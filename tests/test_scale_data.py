@@ -15,10 +15,12 @@ from qa_portal.contracts.models import Contract
 from qa_portal.db import db
 from qa_portal.outbox import OutboxMessage
 from qa_portal.providers.models import ComplianceItem, ItemStatus, Provider
+from qa_portal.pupils.models import Pupil
 from qa_portal.visits.models import Answer, Visit, VisitStatus
 from tests.conftest import sign_in
 
-SCALE = 0.005  # 10 providers, 100 visits, 250 compliance items, 50 contracts, 1,000 audit events
+# 10 providers, 100 visits, 250 compliance items, 50 contracts, 1,000 audit events, 250 pupils
+SCALE = 0.005
 COUNTED = {
     "providers": Provider,
     "users": User,
@@ -27,6 +29,7 @@ COUNTED = {
     "contracts": Contract,
     "audit_events": AuditEvent,
     "outbox_messages": OutboxMessage,
+    "pupils": Pupil,
 }
 
 
@@ -80,6 +83,7 @@ def test_every_admin_page_still_shows_on_the_national_data_set(app, national):
         select(Visit).where(Visit.id > last_visit, Visit.status == VisitStatus.IN_PROGRESS)
     ).first()
     provider_id = _newest_id(Provider)
+    pupil_id = _newest_id(Pupil)
     db.session.commit()  # the requests run in sessions of their own
     client = app.test_client()
     admin = db.session.scalars(select(User).where(User.email == "admin@example.org")).one()
@@ -98,5 +102,8 @@ def test_every_admin_page_still_shows_on_the_national_data_set(app, national):
         f"/visits/{visit.id}",
         f"/providers/{provider_id}",
         f"/visits/{open_visit.id}/checklist/1",
+        "/pupils",
+        f"/pupils/{pupil_id}",
+        "/pupils?q=a",
     ):
         assert client.get(url).status_code == 200, url

@@ -124,6 +124,13 @@ class AuditFilterForm(PortalForm):
         ],
         render_kw={"inputmode": "numeric"},
     )
+    pupil = StringField(
+        "Pupil (UPN)",
+        widget=GovTextInput(),
+        filters=[strip],
+        validators=[Optional(), Length(max=20, message="A UPN is 13 characters")],
+        description="Everything done with one pupil's record",
+    )
     date_from = DateField(
         "From date",
         widget=GovTextInput(),

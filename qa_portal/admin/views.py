@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, or_, select
+from sqlalchemy import false, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from qa_portal import audit, links, outbox, policy
@@ -18,6 +18,7 @@ from qa_portal.admin.forms import AuditFilterForm, UserFilterForm, UserForm
 from qa_portal.audit import AuditEvent
 from qa_portal.db import db, utcnow
 from qa_portal.pagination import paginate, paginate_open
+from qa_portal.pupils import services as pupils
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -237,6 +238,12 @@ def _audit_filtered(stmt, form: AuditFilterForm):
         stmt = stmt.where(AuditEvent.target_type == form.target_type.data)
         if form.target_id.data:
             stmt = stmt.where(AuditEvent.target_id == str(form.target_id.data))
+    if form.pupil.data:
+        pupil_id = db.session.scalar(pupils.pupil_with_upn(form.pupil.data))
+        if pupil_id is None:
+            form.pupil.errors = ["No pupil has this UPN"]
+            return stmt.where(false())
+        stmt = stmt.where(AuditEvent.pupil_id == pupil_id)
     if form.date_from.data:
         stmt = stmt.where(AuditEvent.created_at >= _day_start(form.date_from.data))
     if form.date_to.data and form.date_to.data < date.max:  # the last day has no next
