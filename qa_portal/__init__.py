@@ -68,6 +68,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 def _register_blueprints(app: Flask) -> None:
     from qa_portal.accounts.views import bp as accounts_bp
     from qa_portal.admin.views import bp as admin_bp
+    from qa_portal.concerns.views import bp as concerns_bp
     from qa_portal.frameworks.views import bp as frameworks_bp
     from qa_portal.main.views import bp as main_bp
     from qa_portal.partnerships.views import bp as partnerships_bp
@@ -80,6 +81,7 @@ def _register_blueprints(app: Flask) -> None:
         partnerships_bp,
         providers_bp,
         visits_bp,
+        concerns_bp,
         frameworks_bp,
         admin_bp,
     ):

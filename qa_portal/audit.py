@@ -22,6 +22,9 @@ ACTIONS = (
     "compliance_kind_created",
     "compliance_uploaded",
     "compliance_verified",
+    "concern_raised",
+    "concern_resolved",
+    "concern_visit_planned",
     "criterion_added",
     "criterion_changed",
     "criterion_removed",
@@ -69,6 +72,7 @@ ACTIONS = (
 TARGET_TYPES = (
     "ComplianceItem",
     "ComplianceKind",
+    "Concern",
     "Criterion",
     "FollowUpAction",
     "Framework",

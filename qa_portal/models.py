@@ -9,6 +9,7 @@ from qa_portal.accounts.models import (
     UserSession,
 )
 from qa_portal.audit import AuditEvent
+from qa_portal.concerns.models import Concern
 from qa_portal.demo_marker import DemoMarker
 from qa_portal.frameworks.models import Criterion, Framework, FrameworkArea
 from qa_portal.outbox import OutboxMessage
@@ -48,6 +49,7 @@ __all__ = [
     "AuditEvent",
     "ComplianceItem",
     "ComplianceKind",
+    "Concern",
     "Criterion",
     "DemoMarker",
     "Framework",

@@ -64,6 +64,7 @@ NAVIGATION = (
     ("providers.index", "Your organisation", "own_provider", "providers."),
     ("providers.expiring", "Expiring", "expiring", "providers.expiring"),
     ("visits.index", "Visits", "visits", "visits."),
+    ("concerns.index", "Concerns", "concerns", "concerns."),
     ("frameworks.index", "QA framework", "frameworks", "frameworks."),
     ("admin.users", "Users", "users", "admin.user"),
     ("providers.kinds", "Documents", "documents", "providers.kind"),

@@ -15,11 +15,12 @@ from flask import (
 )
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from qa_portal import audit, clock, inputs, policy, rules, storage
 from qa_portal.accounts.forms import ConfirmForm
 from qa_portal.accounts.models import Role
+from qa_portal.concerns.models import Concern
 from qa_portal.db import db
 from qa_portal.pagination import count, paginate, paginate_rows
 from qa_portal.partnerships.models import Partnership
@@ -70,6 +71,7 @@ _apply, FAILED = rules.apply, rules.FAILED
 
 PER_PAGE = 50  # rows on a page of the register and of the expiring list
 AWAITING_SHOWN = 50  # uploads listed as awaiting verification, the longest waiting first
+CONCERNS_SHOWN = 10  # open concerns on a provider's page; the list of concerns has them all
 
 
 @bp.route("/providers")
@@ -179,7 +181,22 @@ def _detail_context(provider: Provider, status_form: StatusForm | None = None) -
         "visits": visits,
         "latest": latest,
         "judgements": {j.area_id: j for j in latest.judgements} if latest else {},
+        "concerns": _open_concerns(provider),
     }
+
+
+def _open_concerns(provider: Provider) -> dict | None:
+    """The open concerns about the provider that this user may read, the latest first, and
+    how many there are; None for those who see no concerns (the provider itself)."""
+    if not policy.can(current_user, "see_section", "concerns"):
+        return None
+    stmt = policy.concerns_for(current_user).where(
+        Concern.provider_id == provider.id, Concern.resolved_at.is_(None)
+    )
+    shown = db.session.scalars(
+        stmt.options(joinedload(Concern.raised_by)).limit(CONCERNS_SHOWN)
+    ).all()
+    return {"shown": shown, "total": count(stmt) if len(shown) == CONCERNS_SHOWN else len(shown)}
 
 
 @bp.route("/providers/<int:provider_id>")
