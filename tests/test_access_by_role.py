@@ -259,6 +259,93 @@ CASES = [
     Case("visits.index", lambda r: "/visits", EVERYONE),
     Case("visits.new", lambda r: "/visits/new", ("admin", "staff")),
     Case(
+        "visits.new",
+        lambda r: f"/visits/new?concern={r['concern'].id}",
+        ("admin", "staff"),
+        note="about HBEP's concern",
+    ),
+    Case(
+        "visits.new",
+        lambda r: f"/visits/new?concern={r['lip_concern'].id}",
+        ("admin", "staff"),
+        out_of_scope=("staff",),
+        note="about another partnership's concern",
+    ),
+    Case(
+        "visits.new",
+        lambda r: f"/visits/new?concern={r['resolved_concern'].id}",
+        ("admin", "staff"),
+        ok=403,
+        note="about a resolved concern",
+    ),
+    Case("concerns.index", lambda r: "/concerns", VIEWERS, note="providers never see concerns"),
+    Case(
+        "concerns.detail",
+        lambda r: f"/concerns/{r['concern'].id}",
+        VIEWERS,
+        out_of_scope=("head",),
+        note="HBEP's, raised by another",
+    ),
+    Case(
+        "concerns.detail",
+        lambda r: f"/concerns/{r['lip_concern'].id}",
+        VIEWERS,
+        out_of_scope=("staff", "head"),
+        note="another partnership's",
+    ),
+    Case(
+        "concerns.detail",
+        lambda r: "/concerns/999999",
+        VIEWERS,
+        out_of_scope=VIEWERS,
+        note="no such concern",
+    ),
+    Case(
+        "concerns.resolve",
+        lambda r: f"/concerns/{r['concern'].id}/resolve",
+        ("admin", "staff"),
+        ok=400,
+        method="POST",
+        note="empty form",
+    ),
+    Case(
+        "concerns.resolve",
+        lambda r: f"/concerns/{r['lip_concern'].id}/resolve",
+        ("admin", "staff"),
+        ok=400,
+        method="POST",
+        out_of_scope=("staff",),
+        note="another partnership's, empty form",
+    ),
+    Case(
+        "concerns.resolve",
+        lambda r: f"/concerns/{r['resolved_concern'].id}/resolve",
+        ("admin", "staff"),
+        ok=403,
+        method="POST",
+        note="already resolved",
+    ),
+    Case(
+        "concerns.new",
+        lambda r: f"/providers/{r['own'].id}/concerns/new",
+        ("staff", "head"),
+        note="heads and staff raise concerns",
+    ),
+    Case(
+        "concerns.new",
+        lambda r: f"/providers/{r['own'].id}/concerns/new",
+        ("staff", "head"),
+        method="POST",
+        note="empty form",
+    ),
+    Case(
+        "concerns.new",
+        lambda r: "/providers/999999/concerns/new",
+        ("staff", "head"),
+        out_of_scope=("staff", "head"),
+        note="no such provider",
+    ),
+    Case(
         "visits.detail",
         lambda r: f"/visits/{r['visit'].id}",
         EVERYONE,
@@ -566,8 +653,14 @@ def records():
         for status in (VisitStatus.SIGNED_OFF, VisitStatus.PUBLISHED)
     )
     db.session.add_all([visit, lip_visit, signed_off, published])
+    hbep_head = factories.user("head", school=factories.school(STAFF_SCHOOL, 0))
+    concern = factories.concern(factories.user("staff"), at=own)
+    resolved = factories.resolve(factories.concern(hbep_head, at=own), factories.user("staff"))
     db.session.commit()
     return {
+        "concern": concern,
+        "lip_concern": factories.concern(lip_lead, at=own),
+        "resolved_concern": resolved,
         "framework": framework,
         "visit": visit,
         "lip_visit": lip_visit,

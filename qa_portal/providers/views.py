@@ -196,7 +196,7 @@ def _open_concerns(provider: Provider) -> dict | None:
     shown = db.session.scalars(
         stmt.options(joinedload(Concern.raised_by)).limit(CONCERNS_SHOWN)
     ).all()
-    return {"shown": shown, "total": count(stmt) if len(shown) == CONCERNS_SHOWN else len(shown)}
+    return {"shown": shown, "total": count(stmt)}
 
 
 @bp.route("/providers/<int:provider_id>")
