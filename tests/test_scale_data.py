@@ -11,6 +11,7 @@ from bench.scale_data import ANSWERS_PER_VISIT, HELD, counts, generate
 from qa_portal import demo
 from qa_portal.accounts.models import User
 from qa_portal.audit import AuditEvent
+from qa_portal.concerns.models import Concern
 from qa_portal.db import db
 from qa_portal.outbox import OutboxMessage
 from qa_portal.providers.models import ComplianceItem, ItemStatus, Provider
@@ -23,6 +24,7 @@ COUNTED = {
     "users": User,
     "visits": Visit,
     "compliance_items": ComplianceItem,
+    "concerns": Concern,
     "audit_events": AuditEvent,
     "outbox_messages": OutboxMessage,
 }
@@ -86,6 +88,7 @@ def test_every_admin_page_still_shows_on_the_national_data_set(app, national):
         "/",
         "/providers",
         "/visits",
+        "/concerns",
         "/compliance/expiring",
         "/admin/audit",
         "/admin/users",
