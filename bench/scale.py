@@ -51,6 +51,7 @@ LIST_PAGES = {
     "home": "/",
     "providers": "/providers",
     "visits": "/visits",
+    "concerns": "/concerns",
     "compliance_expiring": "/compliance/expiring",
     "contracts": "/contracts",
     "admin_audit": "/admin/audit",

@@ -1,13 +1,14 @@
 """A national-scale data set on top of the demo: providers, users, visits with their answers,
-compliance evidence, audit events, email and pupils, made with bulk inserts through the models.
+compliance evidence, contracts, concerns, audit events, email and pupils, made with bulk inserts
+through the models.
 
 `generate(session, scale)` adds `counts(scale)` records (scale 1.0: 2,000 providers, 2,000
-users, 20,000 visits, 50,000 compliance items, 200,000 audit events, 50,000 pupils); every
-visit that has taken place has ANSWERS_PER_VISIT answers. It needs the reference data and a
-published framework (what `flask seed-demo` loads) and uses the demo's people when they are
-there, so that each demo sign-in has something to see. Deterministic: the same seed gives the
-same data. It never commits. A new kind of record is one more `_add_<records>` step called
-from `generate`, with its base count in BASE.
+users, 20,000 visits, 50,000 compliance items, 10,000 contracts, 2,000 concerns, 200,000 audit
+events, 50,000 pupils); every visit that has taken place has ANSWERS_PER_VISIT answers. It needs
+the reference data and a published framework (what `flask seed-demo` loads) and uses the demo's
+people when they are there, so that each demo sign-in has something to see. Deterministic: the
+same seed gives the same data. It never commits. A new kind of record is one more
+`_add_<records>` step called from `generate`, with its base count in BASE.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from sqlalchemy.orm import Session
 from qa_portal import clock
 from qa_portal.accounts.models import Role, User
 from qa_portal.audit import AuditEvent
+from qa_portal.concerns.models import Concern, ConcernCategory
 from qa_portal.contracts.models import Contract, RateUnit
 from qa_portal.demo import DEMO_PASSWORD
 from qa_portal.frameworks.models import (
@@ -81,6 +83,7 @@ BASE = {
     "visits": 20_000,
     "compliance_items": 50_000,
     "contracts": 10_000,
+    "concerns": 2_000,
     "audit_events": 200_000,
     "outbox_messages": 20_000,
     "pupils": 50_000,
@@ -147,6 +150,14 @@ _ACTIONS = (
     "Plan English and maths for every pupil, with the placing school.",
     "Record attendance and send it to schools on the same day.",
 )
+_CONCERNS = (
+    (ConcernCategory.ATTENDANCE, "Pupils were sent home early without a call to school."),
+    (ConcernCategory.SAFEGUARDING, "A pupil was left unsupervised at the end of the day."),
+    (ConcernCategory.BEHAVIOUR, "Staff shouted at a pupil in front of the group."),
+    (ConcernCategory.QUALITY_OF_EDUCATION, "No maths or English was planned for three weeks."),
+    (ConcernCategory.PREMISES, "The workshop fire exit was blocked."),
+    (ConcernCategory.OTHER, "The provider did not reply to three emails about a pupil."),
+)
 _AUDIT_ACTIONS = (
     ("sign_in", "User", "Signed in"),
     ("sign_in", "User", "Signed in"),
@@ -204,6 +215,7 @@ def generate(session: Session, scale: float, seed: int = SEED) -> dict[str, int]
     _add_visits(session, rng, made, wanted["visits"])
     _add_compliance_items(session, rng, made, wanted["compliance_items"])
     _add_contracts(session, rng, made, wanted["contracts"])
+    _add_concerns(session, rng, made, wanted["concerns"])
     _add_audit_events(session, rng, made, wanted["audit_events"])
     _add_outbox_messages(session, rng, made, wanted["outbox_messages"])
     _add_pupils(session, rng, made, wanted["pupils"])
@@ -411,6 +423,49 @@ def _add_users(session: Session, rng: random.Random, made: _Made, count: int) ->
     for user in everyone:
         if user.role is Role.PROVIDER:
             made.provider_users.setdefault(user.provider_id, []).append(user.id)
+
+
+def _add_concerns(session: Session, rng: random.Random, made: _Made, count: int) -> None:
+    """Concerns raised by heads and staff about providers over the last seven years; two in
+    three resolved by staff of the raiser's partnership within a few weeks."""
+    if not (made.staff or made.heads):
+        return
+    school_partnership = dict(session.execute(select(School.id, School.partnership_id)).all())
+    staff_of: dict[int, list[User]] = {}
+    for person in made.staff:
+        staff_of.setdefault(person.partnership_id, []).append(person)
+    rows = []
+    for index in range(count):
+        raiser = rng.choice(made.heads if made.heads and index % 3 else made.staff or made.heads)
+        head = raiser.role is Role.HEAD
+        partnership_id = school_partnership[raiser.school_id] if head else raiser.partnership_id
+        category, text = _CONCERNS[index % len(_CONCERNS)]
+        happened = made.today - timedelta(days=rng.randint(0, 7 * 365))
+        raised = _at(happened, 15) + timedelta(days=rng.randint(0, 3))
+        resolver = rng.choice(staff_of.get(partnership_id) or made.staff or [raiser])
+        resolved_on = min(made.today, happened + timedelta(days=rng.randint(3, 40)))
+        resolved = index % 3 != 0 and resolver.role is Role.STAFF
+        rows.append(
+            {
+                "provider_id": rng.choice(made.providers)["id"],
+                "partnership_id": partnership_id,
+                "school_id": raiser.school_id if head else None,
+                "category": category,
+                "description": text,
+                "happened_on": happened,
+                "pupils_involved": f"{rng.choice(_FIRST)[0]}.{rng.choice(_LAST)[0]}.",
+                "raised_by_id": raiser.id,
+                "raised_at": min(raised, made.now),
+                "resolution": "Agreed with the provider and the school." if resolved else "",
+                "resolved_on": resolved_on if resolved else None,
+                "resolved_by_id": resolver.id if resolved else None,
+                "resolved_at": _at(resolved_on, 16) if resolved else None,
+                "visit_id": None,
+                "created_at": min(raised, made.now),
+                "updated_at": min(raised, made.now),
+            }
+        )
+    _bulk(session, Concern, rows, made, "concerns")
 
 
 def _password_hash() -> str:

@@ -10,7 +10,7 @@ from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from qa_portal import cli, config, storage, web
+from qa_portal import cli, config, storage, terms, web
 from qa_portal.db import db
 from qa_portal.extensions import csrf, login_manager, migrate
 
@@ -29,6 +29,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.from_mapping(test_config)
     config.check_production(app.config)
+    terms.init_app(app)
     logging.basicConfig(level=logging.INFO)
 
     app.jinja_loader = ChoiceLoader(
@@ -67,6 +68,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 def _register_blueprints(app: Flask) -> None:
     from qa_portal.accounts.views import bp as accounts_bp
     from qa_portal.admin.views import bp as admin_bp
+    from qa_portal.concerns.views import bp as concerns_bp
     from qa_portal.contracts.views import bp as contracts_bp
     from qa_portal.frameworks.views import bp as frameworks_bp
     from qa_portal.main.views import bp as main_bp
@@ -83,6 +85,7 @@ def _register_blueprints(app: Flask) -> None:
         pupils_bp,
         visits_bp,
         contracts_bp,
+        concerns_bp,
         frameworks_bp,
         admin_bp,
     ):

@@ -94,6 +94,11 @@ def from_environment(instance_path: str) -> dict:
         # An invited head keeps a visit this many days after it is published, no longer
         # (unless a pupil seen on the visit is on the roll of the head's school).
         "HEAD_VISIT_ACCESS_DAYS": _int("HEAD_VISIT_ACCESS_DAYS", 30),
+        # Term dates as JSON, {"2027/28": {"autumn": ["2027-09-02", "2027-12-17"], ...}}; a year
+        # given replaces the built-in one (qa_portal/terms.py), checked when the app starts.
+        "TERM_DATES": os.environ.get("TERM_DATES") or None,
+        # A term's missing returns count as overdue from this many days before it ends.
+        "RETURNS_OVERDUE_DAYS_BEFORE_END": _int("RETURNS_OVERDUE_DAYS_BEFORE_END", 14),
     }
 
 

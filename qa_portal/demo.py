@@ -100,6 +100,7 @@ def seed() -> bool:
     _seed_visits(today=clock.today())
     _seed_contracts(partnerships, today=clock.today())
     seed_pupils(today=clock.today())
+    _seed_concerns(today=clock.today())
     db.session.add(DemoMarker(version="1"))
     db.session.flush()
     audit.record("demo_seeded", summary="Demo data created")
@@ -408,6 +409,46 @@ def _seed_visits(today: date) -> None:
         purpose="Annual QA visit",
         today=today,
         link=lambda visit: links.external("visits.detail", visit_id=visit.id),
+    )
+
+
+def _seed_concerns(today: date) -> None:
+    """An open concern the demo head raised with HBEP, and one HBEP raised and resolved."""
+    from qa_portal.concerns import services as concerns
+    from qa_portal.concerns.models import ConcernCategory
+
+    staff = db.session.scalars(select(User).where(User.email == "staff.hbep@example.org")).one()
+    head = db.session.scalars(select(User).where(User.email == "head@example.org")).one()
+    first, second = (
+        db.session.scalars(select(Provider).where(Provider.name == name)).one()
+        for name, *_ in DEMO_PROVIDERS[1:3]
+    )
+    concerns.raise_concern(
+        head,
+        first,
+        category=ConcernCategory.ATTENDANCE,
+        happened_on=today - timedelta(days=3),
+        description="Two of our pupils were sent home at 1pm on Tuesday without a call to "
+        "school or home; the provider said a member of staff was off sick.",
+        pupils_involved="J.T., M.K.",
+        today=today,
+    )
+    resolved = concerns.raise_concern(
+        staff,
+        second,
+        category=ConcernCategory.PREMISES,
+        happened_on=today - timedelta(days=40),
+        description="The fire exit in the workshop was blocked by stored timber.",
+        pupils_involved="",
+        today=today,
+    )
+    concerns.resolve_concern(
+        staff,
+        resolved,
+        resolution="The provider cleared the exit the same day and now checks it each "
+        "morning; seen clear on a follow-up call and visit.",
+        resolved_on=today - timedelta(days=33),
+        today=today,
     )
 
 

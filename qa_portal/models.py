@@ -9,6 +9,7 @@ from qa_portal.accounts.models import (
     UserSession,
 )
 from qa_portal.audit import AuditEvent
+from qa_portal.concerns.models import Concern
 from qa_portal.contracts.models import Contract
 from qa_portal.demo_marker import DemoMarker
 from qa_portal.frameworks.models import Criterion, Framework, FrameworkArea
@@ -51,6 +52,7 @@ __all__ = [
     "ComplianceItem",
     "ComplianceKind",
     "Contract",
+    "Concern",
     "Criterion",
     "DemoMarker",
     "Framework",

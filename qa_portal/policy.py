@@ -15,10 +15,11 @@ from typing import Any, TypeVar
 
 from flask import abort, current_app
 from flask_login import current_user, login_required
-from sqlalchemy import Integer, Select, and_, bindparam, false, or_, select, true
+from sqlalchemy import Integer, Select, and_, bindparam, case, false, or_, select, true
 from sqlalchemy.orm import joinedload, selectinload
 
 from qa_portal.accounts.models import Role, User
+from qa_portal.concerns.models import Concern
 from qa_portal.contracts.models import Contract
 from qa_portal.db import db, utcnow
 from qa_portal.frameworks.models import Framework, FrameworkStatus
@@ -60,6 +61,8 @@ SECTIONS: dict[str, tuple[Role, ...]] = {
     "contracts": tuple(Role),
     # Officers see counts of pupils, never names; providers none until placements exist.
     "pupils": (Role.ADMIN, Role.OFFICER, Role.STAFF, Role.HEAD),
+    # Concerns are the partnerships' own: never shown to the provider they are about.
+    "concerns": (Role.ADMIN, Role.OFFICER, Role.STAFF, Role.HEAD),
     "frameworks": tuple(Role),
     "users": (Role.ADMIN,),
     "documents": (Role.ADMIN,),
@@ -274,6 +277,24 @@ def follow_up_actions_for(user: User) -> Select[tuple[FollowUpAction]]:
     return stmt.where(false())
 
 
+def concerns_for(user: User) -> Select[tuple[Concern]]:
+    """The concerns a user may read, open first, then the latest: all of them county-wide;
+    for partnership staff, those raised in their partnership (clause 12.10: the school and
+    its partnership resolve them); for a head, those they raised; providers none."""
+    stmt = select(Concern).order_by(
+        case((Concern.resolved_at.is_(None), 0), else_=1),
+        Concern.happened_on.desc(),
+        Concern.id.desc(),
+    )
+    if user.role in COUNTY_WIDE:
+        return stmt
+    if user.role is Role.STAFF:
+        return stmt.where(Concern.partnership_id == user.partnership_id)
+    if user.role is Role.HEAD:
+        return stmt.where(Concern.raised_by_id == user.id)
+    return stmt.where(false())
+
+
 def visit_or_404(
     user: User, visit_id: int, *, with_team: bool = False, with_page: bool = False
 ) -> Visit:
@@ -438,6 +459,25 @@ def _lead_or_admin(user: User, visit: Visit) -> bool:
     return user.role is Role.ADMIN or user.id == visit.lead_id
 
 
+def _concern_partnership_or_admin(user: User, concern: Concern) -> bool:
+    """Admins, and staff of the partnership the concern was raised in."""
+    return user.role is Role.ADMIN or (
+        user.role is Role.STAFF and user.partnership_id == concern.partnership_id
+    )
+
+
+def _may_plan_visit(user: User, concern: Concern) -> bool:
+    """An open concern about a provider still open, with no visit planned about it (or only
+    one since cancelled)."""
+    planned = concern.visit is not None and concern.visit.status is not VisitStatus.CANCELLED
+    return (
+        concern.is_open
+        and not planned
+        and concern.provider.status is not ProviderStatus.CLOSED
+        and _concern_partnership_or_admin(user, concern)
+    )
+
+
 _RULES = {
     ("str", "see_section"): lambda user, section: section in sections_for(user),
     (None, "add_provider"): _roles(*PLANNERS),
@@ -522,6 +562,12 @@ _RULES = {
     ("Provider", "edit_contact"): _own_provider_or(Role.ADMIN, Role.STAFF),
     ("Provider", "upload"): _own_provider_or(Role.ADMIN, Role.STAFF),
     ("Provider", "download"): _own_provider_or(Role.ADMIN, Role.OFFICER, Role.STAFF),
+    # A member school (its head) or partnership staff notify the partnership of a concern.
+    ("Provider", "raise_concern"): _roles(Role.STAFF, Role.HEAD),
+    ("Concern", "resolve"): lambda user, concern: (
+        concern.is_open and _concern_partnership_or_admin(user, concern)
+    ),
+    ("Concern", "plan_visit"): _may_plan_visit,
 }
 
 

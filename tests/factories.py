@@ -257,3 +257,41 @@ def pupil(school_record=None, *, year_group: int = 9, **fields):
     db.session.add(record)
     db.session.flush()
     return record
+
+
+def concern(raiser: User, at: Provider | None = None, **fields):
+    """An open concern raised by `raiser` (a head or staff) about a provider, a week ago."""
+    from datetime import timedelta
+
+    from qa_portal import clock
+    from qa_portal.concerns.models import Concern, ConcernCategory
+
+    school = raiser.school if raiser.role is Role.HEAD else None
+    record = Concern(
+        provider=at or provider(),
+        partnership_id=school.partnership_id if school else raiser.partnership_id,
+        school=school,
+        category=ConcernCategory.ATTENDANCE,
+        happened_on=clock.today() - timedelta(days=7),
+        description="Pupils sent home early twice this week",
+        pupils_involved="J.S.",
+        raised_by=raiser,
+    )
+    for field_name, value in fields.items():
+        setattr(record, field_name, value)
+    db.session.add(record)
+    db.session.flush()
+    return record
+
+
+def resolve(record, by: User, **fields):
+    """Record `record` as resolved by `by` today."""
+    from qa_portal import clock
+    from qa_portal.db import utcnow
+
+    record.resolution = fields.pop("resolution", "Agreed a new timetable with the provider")
+    record.resolved_on = fields.pop("resolved_on", clock.today())
+    record.resolved_by = by
+    record.resolved_at = utcnow()
+    db.session.flush()
+    return record

@@ -128,6 +128,12 @@ def test_demo_register_is_realistic(empty_app):
         assert compliance_for([demo_provider], clock.today())[demo_provider.id].state is (
             State.NON_COMPLIANT
         )
+        from qa_portal.concerns.models import Concern
+
+        concerns = db.session.scalars(select(Concern).order_by(Concern.id)).all()
+        assert [c.is_open for c in concerns] == [True, False]
+        assert concerns[0].raised_by.email == "head@example.org"
+        assert concerns[0].partnership.code == "HBEP"
 
 
 def test_the_demo_published_visit_has_its_report_for_the_lead_and_the_provider(tmp_path):

@@ -51,12 +51,25 @@ BAD = [
 ]
 # Query parameters the pages read, besides those of the filter forms found on them; the pages
 # that read any get every bad value in each, the others a sample (they read none).
-QUERY_KEYS = ("page", "kind", "provider", "criterion", "scope", "next", "q", "status", "role")
+QUERY_KEYS = (
+    "page",
+    "kind",
+    "provider",
+    "criterion",
+    "scope",
+    "next",
+    "q",
+    "status",
+    "role",
+    "concern",
+    "category",
+)
 READS_QUERY = {
     "accounts.sign_in",
     "admin.audit_log",
     "admin.outbox_list",
     "admin.users",
+    "concerns.index",
     "providers.expiring",
     "providers.index",
     "providers.kinds",
@@ -211,6 +224,10 @@ def _targets(s) -> list[Target]:
         ("providers.edit_kind", "admin", f"/admin/compliance-kinds/{kind.id}/edit"),
         ("visits.index", "staff", "/visits"),
         ("visits.new", "staff", "/visits/new"),
+        ("visits.new", "staff", f"/visits/new?concern={s['concern'].id}"),
+        ("concerns.index", "staff", "/concerns"),
+        ("concerns.detail", "staff", f"/concerns/{s['concern'].id}"),
+        ("concerns.new", "head", f"/providers/{own.id}/concerns/new"),
         ("visits.detail", "staff", f"/visits/{v.id}"),
         ("visits.detail", "provider", f"/visits/{pv.id}"),
         ("visits.checklist_area", "staff", f"/visits/{v.id}/checklist/1"),
@@ -309,6 +326,22 @@ def _targets(s) -> list[Target]:
         Target("pupils.new", "POST", "staff", "/pupils/new"),
         Target("pupils.edit", "POST", "staff", f"/pupils/{s['a_pupil'].id}/edit"),
         Target("visits.new", "POST", "staff", "/visits/new"),
+        Target(
+            "visits.new",
+            "POST",
+            "staff",
+            "/visits/new",
+            f"/visits/new?concern={s['concern'].id}",
+        ),
+        Target("concerns.new", "POST", "head", f"/providers/{own.id}/concerns/new"),
+        Target("concerns.new", "POST", "staff", f"/providers/{own.id}/concerns/new"),
+        Target(
+            "concerns.resolve",
+            "POST",
+            "staff",
+            f"/concerns/{s['concern'].id}/resolve",
+            f"/concerns/{s['concern'].id}",
+        ),
         Target("visits.detail", "POST", "staff", f"/visits/{v.id}"),
         Target("visits.add_pupil", "POST", "staff", f"/visits/{v.id}/pupils", f"/visits/{v.id}"),
         Target(
@@ -447,6 +480,7 @@ def scene(app):
         "old_action": action,
         "pupil": pupil,
         "a_pupil": factories.pupil(factories.school("HBEP"), key_worker=lead),
+        "concern": factories.concern(people["head"], at=own),
     }
     db.session.commit()
     return records

@@ -83,32 +83,44 @@ ROWS = [
     ("other_pupil", "view", ("admin",)),
     ("pupil", "edit", ("admin", "staff")),
     ("other_pupil", "edit", ("admin",)),
+    ("provider", "raise_concern", ("staff", "head")),
+    ("closed_provider", "raise_concern", ("staff", "head")),
+    # Raised by the HBEP head: HBEP's staff and admins resolve it and plan a visit about it.
+    ("concern", "resolve", ("admin", "staff")),
+    ("concern", "plan_visit", ("admin", "staff")),
+    ("lip_concern", "resolve", ("admin",)),
+    ("lip_concern", "plan_visit", ("admin",)),
+    ("resolved_concern", "resolve", ()),
+    ("resolved_concern", "plan_visit", ()),
+    ("planned_concern", "plan_visit", ()),
+    ("concern_after_cancelled_visit", "plan_visit", ("admin", "staff")),
+    ("closed_provider_concern", "plan_visit", ()),
 ]
 
 SECTIONS = {
     "admin": {
         "home", "partnerships", "register", "expiring", "visits", "contracts", "pupils",
-        "frameworks", "users", "documents", "audit", "outbox", "account",
+        "concerns", "frameworks", "users", "documents", "audit", "outbox", "account",
     },
     "officer": {"home", "partnerships", "register", "expiring", "visits", "contracts", "pupils",
-                "frameworks", "account"},
+                "concerns", "frameworks", "account"},
     "staff": {"home", "own_partnership", "register", "expiring", "visits", "contracts", "pupils",
-              "frameworks", "account"},
-    "head": {"home", "own_partnership", "register", "visits", "contracts", "pupils", "frameworks",
-             "account"},
+              "concerns", "frameworks", "account"},
+    "head": {"home", "own_partnership", "register", "visits", "contracts", "pupils", "concerns",
+             "frameworks", "account"},
     "provider": {"home", "own_provider", "visits", "contracts", "frameworks", "account"},
 }  # fmt: skip
 
 MENU = {
     "admin": [
         "Home", "Partnerships", "Providers", "Expiring", "Visits", "Contracts", "Pupils",
-        "QA framework", "Users", "Documents", "Audit log", "Outbox", "Your account",
+        "Concerns", "QA framework", "Users", "Documents", "Audit log", "Outbox", "Your account",
     ],
     "officer": ["Home", "Partnerships", "Providers", "Expiring", "Visits", "Contracts", "Pupils",
-                "QA framework", "Your account"],
+                "Concerns", "QA framework", "Your account"],
     "staff": ["Home", "My partnership", "Providers", "Expiring", "Visits", "Contracts", "Pupils",
-              "QA framework", "Your account"],
-    "head": ["Home", "My partnership", "Providers", "Visits", "Contracts", "Pupils",
+              "Concerns", "QA framework", "Your account"],
+    "head": ["Home", "My partnership", "Providers", "Visits", "Contracts", "Pupils", "Concerns",
              "QA framework", "Your account"],
     "provider": ["Home", "Your organisation", "Visits", "Contracts", "QA framework",
                  "Your account"],
@@ -136,7 +148,25 @@ def records():
         for status in (VisitStatus.SIGNED_OFF, VisitStatus.PUBLISHED)
     }
     db.session.flush()
+    lip_staff = factories.user("staff", partnership=factories.partnership("LIP"))
+    concerns = {
+        "concern": factories.concern(people["head"], at=own),
+        "lip_concern": factories.concern(lip_staff, at=own),
+        "resolved_concern": factories.resolve(
+            factories.concern(people["head"], at=own), people["staff"]
+        ),
+        "planned_concern": factories.concern(
+            people["staff"], at=own, visit=factories.visit(lead, at=own)
+        ),
+        "concern_after_cancelled_visit": factories.concern(
+            people["staff"],
+            at=own,
+            visit=factories.visit(lead, at=own, status=VisitStatus.CANCELLED),
+        ),
+        "closed_provider_concern": factories.concern(people["staff"], at=closed),
+    }
     return people, {
+        **concerns,
         None: None,
         "partnership": factories.partnership("HBEP"),
         "school": factories.school("HBEP"),

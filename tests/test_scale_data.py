@@ -11,6 +11,7 @@ from bench.scale_data import ANSWERS_PER_VISIT, HELD, counts, generate
 from qa_portal import demo
 from qa_portal.accounts.models import User
 from qa_portal.audit import AuditEvent
+from qa_portal.concerns.models import Concern
 from qa_portal.contracts.models import Contract
 from qa_portal.db import db
 from qa_portal.outbox import OutboxMessage
@@ -27,6 +28,7 @@ COUNTED = {
     "visits": Visit,
     "compliance_items": ComplianceItem,
     "contracts": Contract,
+    "concerns": Concern,
     "audit_events": AuditEvent,
     "outbox_messages": OutboxMessage,
     "pupils": Pupil,
@@ -92,6 +94,7 @@ def test_every_admin_page_still_shows_on_the_national_data_set(app, national):
         "/",
         "/providers",
         "/visits",
+        "/concerns",
         "/compliance/expiring",
         "/contracts",
         "/contracts?status=ending",

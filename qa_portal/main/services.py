@@ -12,6 +12,7 @@ from sqlalchemy.orm import aliased, joinedload
 
 from qa_portal import clock, pagination, policy
 from qa_portal.accounts.models import AccountToken, Role, TokenPurpose, User
+from qa_portal.concerns.models import Concern
 from qa_portal.db import db, utcnow
 from qa_portal.outbox import OutboxMessage
 from qa_portal.partnerships.models import School
@@ -119,6 +120,17 @@ def _visit_needs(user: User) -> list[Need]:
             url_for("main.follow_up_actions", due="now"),
             db.session.scalar(select(func.count()).select_from(due.order_by(None).subquery())),
         ),
+    ]
+
+
+def _concern_needs(user: User) -> list[Need]:
+    still_open = policy.concerns_for(user).where(Concern.resolved_at.is_(None))
+    return [
+        Need(
+            "concern|concerns about providers raised in your partnership, still open",
+            url_for("concerns.index", status="open"),
+            pagination.count(still_open),
+        )
     ]
 
 
@@ -246,10 +258,14 @@ def _register_and_visit_needs(user: User) -> list[Need]:
     return _register_needs(user) + _visit_needs(user)
 
 
+def _staff_needs(user: User) -> list[Need]:
+    return _register_needs(user) + _visit_needs(user) + _concern_needs(user)
+
+
 _BUILDERS = {
     Role.ADMIN: _admin_and_register_needs,
     Role.OFFICER: _register_and_visit_needs,
-    Role.STAFF: _register_and_visit_needs,
+    Role.STAFF: _staff_needs,
     Role.PROVIDER: _provider_needs,
 }
 

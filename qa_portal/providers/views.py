@@ -19,6 +19,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from qa_portal import audit, clock, inputs, policy, rules, storage
 from qa_portal.accounts.forms import ConfirmForm
 from qa_portal.accounts.models import Role
+from qa_portal.concerns.models import Concern
 from qa_portal.contracts.models import Contract
 from qa_portal.db import db
 from qa_portal.pagination import count, paginate, paginate_rows
@@ -71,6 +72,7 @@ _apply, FAILED = rules.apply, rules.FAILED
 PER_PAGE = 50  # rows on a page of the register and of the expiring list
 AWAITING_SHOWN = 50  # uploads listed as awaiting verification, the longest waiting first
 CONTRACTS_SHOWN = 10  # a provider's contracts on its page, the latest ending first
+CONCERNS_SHOWN = 10  # open concerns on a provider's page; the list of concerns has them all
 
 
 @bp.route("/providers")
@@ -181,6 +183,7 @@ def _detail_context(provider: Provider, status_form: StatusForm | None = None) -
         "visits": visits,
         "latest": latest,
         "judgements": {j.area_id: j for j in latest.judgements} if latest else {},
+        "concerns": _open_concerns(provider),
     }
 
 
@@ -200,6 +203,20 @@ def _contracts_context(provider: Provider) -> dict:
         "contracts_total": count(stmt),
         "today": clock.today(),
     }
+
+
+def _open_concerns(provider: Provider) -> dict | None:
+    """The open concerns about the provider that this user may read, the latest first, and
+    how many there are; None for those who see no concerns (the provider itself)."""
+    if not policy.can(current_user, "see_section", "concerns"):
+        return None
+    stmt = policy.concerns_for(current_user).where(
+        Concern.provider_id == provider.id, Concern.resolved_at.is_(None)
+    )
+    shown = db.session.scalars(
+        stmt.options(joinedload(Concern.raised_by)).limit(CONCERNS_SHOWN)
+    ).all()
+    return {"shown": shown, "total": count(stmt)}
 
 
 @bp.route("/providers/<int:provider_id>")

@@ -9,6 +9,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextInput,
 )
 from wtforms import (
+    IntegerField,
     RadioField,
     SelectField,
     SelectMultipleField,
@@ -16,10 +17,12 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import HiddenInput
 
 from qa_portal.accounts.forms import strip
 from qa_portal.forms_base import PortalForm
+from qa_portal.inputs import MAX_ID
 from qa_portal.providers.forms import GovDateField
 from qa_portal.visits.models import VisitStatus, VisitType
 
@@ -51,6 +54,10 @@ class ScheduleForm(PortalForm):
         widget=GovTextArea(),
         filters=[strip],
         validators=[Optional(), Length(max=2000)],
+    )
+    # The concern the visit is planned about, if any (checked against the planner's scope).
+    concern_id = IntegerField(
+        widget=HiddenInput(), validators=[Optional(), NumberRange(min=1, max=MAX_ID)]
     )
     submit = SubmitField("Schedule visit", widget=GovSubmitInput())
 

@@ -18,10 +18,13 @@ from flask import (
 )
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from qa_portal import audit, clock, inputs, links, policy, rules, storage
 from qa_portal.accounts.forms import ConfirmForm
 from qa_portal.accounts.models import Role, User
+from qa_portal.concerns import services as concerns
+from qa_portal.concerns.models import Concern
 from qa_portal.db import db
 from qa_portal.frameworks import outline as frameworks_outline
 from qa_portal.frameworks.outline import outline
@@ -151,10 +154,60 @@ def _lead_partnership(form: LeadPartnershipForm) -> int | None:
     return current_user.partnership_id
 
 
+def _planned_concern() -> Concern | None:
+    """The concern a visit is planned about (`?concern=`, then the form's hidden field): one
+    the planner may read (else 404) and plan a visit about (else 403)."""
+    raw = (
+        request.form.get("concern_id") if request.method == "POST" else request.args.get("concern")
+    )
+    if not raw:
+        return None
+    concern_id = inputs.query_id(raw)
+    if concern_id is None:
+        abort(404)
+    stmt = policy.concerns_for(current_user).options(
+        joinedload(Concern.provider), joinedload(Concern.visit)
+    )
+    concern = policy.get_or_404(stmt, id=concern_id)
+    policy.require(current_user, "plan_visit", concern)
+    return concern
+
+
+def _prefill(form: ScheduleForm, concern: Concern | None) -> None:
+    form.lead_id.data = current_user.id
+    form.visit_type.data = VisitType.ANNUAL.value
+    if chosen := _number(request.args.get("provider")):
+        form.provider_id.data = chosen
+    if concern:
+        form.provider_id.data = concern.provider_id
+        form.visit_type.data = concerns.visit_type_for(concern).value
+        form.purpose.data = concerns.visit_purpose(concern)
+        form.concern_id.data = concern.id
+
+
+def _schedule(form: ScheduleForm, leads: list[User], concern: Concern | None) -> Visit:
+    provider = policy.get_or_404(policy.providers_for(current_user), id=form.provider_id.data)
+    visit = services.schedule_visit(
+        current_user,
+        provider,
+        visit_type=VisitType(form.visit_type.data),
+        visit_date=form.visit_date.data,
+        lead=next(u for u in leads if u.id == form.lead_id.data),
+        invitees=[],
+        purpose=form.purpose.data or "",
+        today=clock.today(),
+        link=_link,
+    )
+    if concern:
+        concerns.link_visit(current_user, concern, visit)
+    return visit
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @policy.role_required(*PLANNERS)
 def new():
     form = ScheduleForm()
+    concern = _planned_concern()
     providers = db.session.scalars(
         policy.providers_for(current_user).where(Provider.status != ProviderStatus.CLOSED)
     ).all()
@@ -163,34 +216,18 @@ def new():
     leads = db.session.scalars(services.leads_for(current_user, _lead_partnership(chooser))).all()
     form.lead_id.choices = [(u.id, _label(u)) for u in leads]
     if request.method == "GET":
-        form.lead_id.data = current_user.id
-        form.visit_type.data = VisitType.ANNUAL.value
-        if chosen := _number(request.args.get("provider")):
-            form.provider_id.data = chosen
-    if form.validate_on_submit():
-        provider = policy.get_or_404(policy.providers_for(current_user), id=form.provider_id.data)
-        lead = next(u for u in leads if u.id == form.lead_id.data)
-        try:
-            visit = services.schedule_visit(
-                current_user,
-                provider,
-                visit_type=VisitType(form.visit_type.data),
-                visit_date=form.visit_date.data,
-                lead=lead,
-                invitees=[],
-                purpose=form.purpose.data or "",
-                today=clock.today(),
-                link=_link,
-            )
-        except services.VisitError as exc:
-            db.session.rollback()
-            getattr(form, exc.field, form.visit_date).errors = [str(exc)]
-        else:
-            db.session.commit()
-            flash("Visit scheduled. Search below to invite heads and staff to join.", "success")
-            return redirect(url_for("visits.detail", visit_id=visit.id, _anchor="invite"))
+        _prefill(form, concern)
+    if (
+        form.validate_on_submit()
+        and (visit := rules.apply(form, lambda: _schedule(form, leads, concern)))
+        is not rules.FAILED
+    ):
+        flash("Visit scheduled. Search below to invite heads and staff to join.", "success")
+        return redirect(url_for("visits.detail", visit_id=visit.id, _anchor="invite"))
     many = len(chooser.partnership.choices) > 1
-    return render_template("visits/new.html", form=form, chooser=chooser if many else None)
+    return render_template(
+        "visits/new.html", form=form, chooser=chooser if many else None, concern=concern
+    )
 
 
 @dataclass

@@ -118,6 +118,7 @@ def test_the_provider_page_asks_the_same_questions_at_any_size(login):
                 )
             )
             factories.item(provider, "safeguarding_policy", status=ItemStatus.AWAITING_VERIFICATION)
+            factories.concern(staff, at=provider)
         db.session.commit()
 
     more(3)

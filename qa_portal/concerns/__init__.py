@@ -1,0 +1,1 @@
+"""Concerns raised by schools and partnerships about a provider, and how they were resolved."""
