@@ -18,7 +18,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import Integer, Select, and_, bindparam, false, or_, select, true
 from sqlalchemy.orm import joinedload, selectinload
 
-from qa_portal.accounts.models import Role, User
+from qa_portal.accounts.models import WITH_AFFILIATION, Role, User
 from qa_portal.db import db, utcnow
 from qa_portal.frameworks.models import Framework, FrameworkStatus
 from qa_portal.partnerships.models import Partnership, School
@@ -305,7 +305,8 @@ def _on_team(user: User, visit: Visit) -> bool:
 
 
 def users_for(user: User) -> Select[tuple[User]]:
-    stmt = select(User).order_by(User.name)
+    """Every page of users shows their affiliation: it comes with them."""
+    stmt = select(User).options(*WITH_AFFILIATION).order_by(User.name)
     if user.role is Role.ADMIN:
         return stmt
     return stmt.where(User.id == user.id)

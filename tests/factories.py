@@ -46,6 +46,8 @@ def user(role: Role | str = Role.ADMIN, *, password: str | None = PASSWORD, **fi
         fields["school"] = school("HBEP")
     if role is Role.PROVIDER and "provider" not in fields:
         fields["provider"] = provider()
+    for link in ("partnership", "school", "provider"):  # the affiliation, all of it loaded
+        fields.setdefault(link, None)
     record = User(role=role, **fields)
     if password:
         set_password(record, password)
