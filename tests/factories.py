@@ -28,7 +28,10 @@ def school(code: str = "HBEP", index: int = 0) -> School:
 
 
 def provider(name: str | None = None) -> Provider:
-    record = Provider(name=name or f"Test Provider {next(_counter)}")
+    # Given empty, the raise-loaded collections are loaded: tests add to them as they need.
+    record = Provider(
+        name=name or f"Test Provider {next(_counter)}", vocational_areas=[], partnerships=[]
+    )
     db.session.add(record)
     db.session.flush()
     return record
