@@ -331,6 +331,7 @@ def report_visit(env: dict, visit_id: int) -> None:
 
     from PIL import Image
     from sqlalchemy import select
+    from sqlalchemy.orm import joinedload
 
     from qa_portal import storage
     from qa_portal.accounts.models import User
@@ -348,7 +349,8 @@ def report_visit(env: dict, visit_id: int) -> None:
     from tests.factories import photo_like
 
     with bench_app(env).app_context():
-        visit = db.session.get(Visit, visit_id)
+        # The provider is named in every audit line about the visit, and is never lazy-loaded.
+        visit = db.session.get(Visit, visit_id, options=[joinedload(Visit.provider)])
         for earlier in db.session.scalars(select(Photo).where(Photo.visit_id == visit.id)):
             db.session.delete(earlier)  # the upload's: the report has exactly its own photos
         lead = db.session.get(User, visit.lead_id)
@@ -453,6 +455,8 @@ def render_report_here(visit_id: int) -> None:
     Each render starts from a fresh database session, as a request would."""
     env = os.environ
     with bench_app(env).app_context():
+        from sqlalchemy.orm import joinedload
+
         from qa_portal.db import db
         from qa_portal.visits.models import Visit
         from qa_portal.visits.reports import render_report
@@ -461,7 +465,8 @@ def render_report_here(visit_id: int) -> None:
         for _ in range(1 + REPORT_WARM_RUNS):
             db.session.remove()
             start, start_cpu = time.perf_counter(), time.process_time()
-            data = render_report(db.session.get(Visit, visit_id))
+            visit = db.session.get(Visit, visit_id, options=[joinedload(Visit.provider)])
+            data = render_report(visit)
             wall.append(time.perf_counter() - start)
             cpu.append(time.process_time() - start_cpu)
     print(json.dumps({"wall": wall, "cpu": cpu, "size": len(data), "peak_rss": peak_rss()}))

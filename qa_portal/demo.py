@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from qa_portal import audit, clock, links
 from qa_portal.accounts.models import Role, User
@@ -232,7 +233,11 @@ def _seed_register(partnerships: dict[str, Partnership], today: date) -> None:
     actor = db.session.scalars(select(User).where(User.email == "staff.hbep@example.org")).one()
     kinds = active_kinds()
     for index, (name, area_names, used_by, extras, evidence) in enumerate(DEMO_PROVIDERS):
-        provider = db.session.scalars(select(Provider).where(Provider.name == name)).first()
+        provider = db.session.scalars(
+            select(Provider)
+            .where(Provider.name == name)
+            .options(selectinload(Provider.vocational_areas), selectinload(Provider.partnerships))
+        ).first()
         if provider is None:
             provider = Provider(name=name)
             db.session.add(provider)

@@ -18,7 +18,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import Integer, Select, and_, bindparam, case, false, or_, select, true
 from sqlalchemy.orm import joinedload, selectinload
 
-from qa_portal.accounts.models import Role, User
+from qa_portal.accounts.models import WITH_AFFILIATION, Role, User
 from qa_portal.concerns.models import Concern
 from qa_portal.contracts.models import Contract
 from qa_portal.db import db, utcnow
@@ -300,8 +300,9 @@ def visit_or_404(
 ) -> Visit:
     """One visit in the user's scope, or 404. The same rule as `visits_for`, in a statement
     built once per role with the user as parameters: the checklist and its answers ask for
-    their visit all day long. `with_team` loads the provider and the invitees with it;
-    `with_page` everything the visit's own page shows, in a fixed number of queries."""
+    their visit all day long. The provider always comes with it (every page of a visit, and
+    every audit line, names it); `with_team` loads the invitees too; `with_page` everything the
+    visit's own page shows, in a fixed number of queries."""
     params = {f"scope_{name}": value for name, value in _scope(user).items()}
     stmt = _visit_statement(user.role, with_team, with_page)
     visit = db.session.scalars(stmt, {"visit_id": visit_id, **params}).unique().first()
@@ -313,14 +314,15 @@ def visit_or_404(
 @cache
 def _visit_statement(role: Role, with_team: bool, with_page: bool) -> Select[tuple[Visit]]:
     scope = {name: bindparam(f"scope_{name}") for name in _SCOPE}
-    stmt = select(Visit).where(
-        Visit.id == bindparam("visit_id", type_=Integer), _visit_condition(role, **scope)
+    stmt = (
+        select(Visit)
+        .where(Visit.id == bindparam("visit_id", type_=Integer), _visit_condition(role, **scope))
+        .options(joinedload(Visit.provider))
     )
     if with_team:
-        stmt = stmt.options(joinedload(Visit.provider), joinedload(Visit.invitees))
+        stmt = stmt.options(joinedload(Visit.invitees))
     if with_page:
         stmt = stmt.options(
-            joinedload(Visit.provider),
             joinedload(Visit.lead),
             joinedload(Visit.framework),
             selectinload(Visit.invitees).joinedload(VisitInvitee.user),
@@ -416,7 +418,8 @@ def _on_team(user: User, visit: Visit) -> bool:
 
 
 def users_for(user: User) -> Select[tuple[User]]:
-    stmt = select(User).order_by(User.name)
+    """Every page of users shows their affiliation: it comes with them."""
+    stmt = select(User).options(*WITH_AFFILIATION).order_by(User.name)
     if user.role is Role.ADMIN:
         return stmt
     return stmt.where(User.id == user.id)

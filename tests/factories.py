@@ -28,7 +28,10 @@ def school(code: str = "HBEP", index: int = 0) -> School:
 
 
 def provider(name: str | None = None) -> Provider:
-    record = Provider(name=name or f"Test Provider {next(_counter)}")
+    # Given empty, the raise-loaded collections are loaded: tests add to them as they need.
+    record = Provider(
+        name=name or f"Test Provider {next(_counter)}", vocational_areas=[], partnerships=[]
+    )
     db.session.add(record)
     db.session.flush()
     return record
@@ -46,6 +49,8 @@ def user(role: Role | str = Role.ADMIN, *, password: str | None = PASSWORD, **fi
         fields["school"] = school("HBEP")
     if role is Role.PROVIDER and "provider" not in fields:
         fields["provider"] = provider()
+    for link in ("partnership", "school", "provider"):  # the affiliation, all of it loaded
+        fields.setdefault(link, None)
     record = User(role=role, **fields)
     if password:
         set_password(record, password)
@@ -266,7 +271,7 @@ def concern(raiser: User, at: Provider | None = None, **fields):
     from qa_portal import clock
     from qa_portal.concerns.models import Concern, ConcernCategory
 
-    school = raiser.school if raiser.role is Role.HEAD else None
+    school = db.session.get(School, raiser.school_id) if raiser.role is Role.HEAD else None
     record = Concern(
         provider=at or provider(),
         partnership_id=school.partnership_id if school else raiser.partnership_id,

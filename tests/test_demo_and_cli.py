@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from qa_portal import create_app, demo
-from qa_portal.accounts.models import Role, User
+from qa_portal.accounts.models import WITH_AFFILIATION, Role, User
 from qa_portal.db import db
 from qa_portal.visits.models import Visit, VisitStatus
 from tests import factories
@@ -37,13 +38,10 @@ def test_seed_demo_creates_the_documented_logins(empty_app):
         assert email in result.output
     assert demo.DEMO_PASSWORD in result.output
     with empty_app.app_context():
-        head = db.session.scalars(select(User).where(User.email == "head@example.org")).one()
+        people = select(User).options(*WITH_AFFILIATION)
+        head = db.session.scalars(people.where(User.email == "head@example.org")).one()
         assert head.role is Role.HEAD and head.school.partnership.code == "HBEP"
-        assert (
-            db.session.scalars(select(User).where(User.email == "provider@example.org"))
-            .one()
-            .provider
-        )
+        assert db.session.scalars(people.where(User.email == "provider@example.org")).one().provider
 
 
 def test_seed_demo_twice_keeps_what_was_entered(empty_app):
@@ -105,7 +103,9 @@ def test_demo_register_is_realistic(empty_app):
 
     run_cli(empty_app, ["seed-demo"])
     with empty_app.app_context():
-        providers = db.session.scalars(select(Provider)).all()
+        providers = db.session.scalars(
+            select(Provider).options(selectinload(Provider.vocational_areas))
+        ).all()
         assert 15 <= len(providers) <= 25
         areas = {a.name for p in providers for a in p.vocational_areas}
         assert {
@@ -121,7 +121,11 @@ def test_demo_register_is_realistic(empty_app):
         assert states == {State.COMPLIANT, State.DUE_SOON, State.NON_COMPLIANT}
         assert all(p.status_history for p in providers)
         demo_provider = (
-            db.session.scalars(select(User).where(User.email == "provider@example.org"))
+            db.session.scalars(
+                select(User)
+                .where(User.email == "provider@example.org")
+                .options(joinedload(User.provider))
+            )
             .one()
             .provider
         )

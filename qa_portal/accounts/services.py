@@ -18,6 +18,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from qa_portal import audit, links, outbox
 from qa_portal.accounts.models import (
+    WITH_AFFILIATION,
     AccountToken,
     PasswordResetRequest,
     Role,
@@ -252,10 +253,11 @@ def start_session(user: User, *, remember: bool, ip: str, user_agent: str) -> st
 
 @cache
 def _live_session():
-    """Built once: every signed-in request runs it."""
+    """Built once: every signed-in request runs it. Pages show the user's affiliation."""
     return (
         select(UserSession, User)
         .join(User, User.id == UserSession.user_id)
+        .options(*WITH_AFFILIATION)
         .where(
             UserSession.token_hash == bindparam("token_hash", type_=String),
             UserSession.revoked_at.is_(None),
@@ -284,6 +286,8 @@ def resume_session(raw: str | None, user_id: str) -> User | None:
     if now - user_session.last_seen_at > timedelta(minutes=1):
         user_session.last_seen_at = now
         db.session.commit()
+        # The commit expired the user, and its affiliation is never loaded on its own.
+        user = db.session.get(User, user.id, options=WITH_AFFILIATION, populate_existing=True)
     return user
 
 
@@ -357,6 +361,8 @@ def create_user(
     )
     db.session.add(user)
     db.session.flush()
+    # Given by id, the affiliation is loaded for what shows it next (the invitation).
+    db.session.refresh(user, ["partnership", "school", "provider"])
     audit.record(
         "user_created", actor=actor, target=user, summary=f"Created {user.email} as {role.label}"
     )

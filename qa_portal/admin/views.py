@@ -7,7 +7,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import false, func, or_, select
-from sqlalchemy.orm import joinedload
 
 from qa_portal import audit, links, outbox, policy
 from qa_portal.accounts import mfa
@@ -44,10 +43,6 @@ def users():
             stmt = stmt.where(User.disabled_at.is_(None), User.password_hash.is_(None))
         elif form.status.data == "active":
             stmt = stmt.where(User.disabled_at.is_(None), User.password_hash.is_not(None))
-    # Each row shows the user's partnership, school or provider: loaded with the page.
-    stmt = stmt.options(
-        joinedload(User.partnership), joinedload(User.school), joinedload(User.provider)
-    )
     page = paginate(stmt, per_page=50)
     return render_template("admin/users.html", form=form, page=page)
 

@@ -13,6 +13,7 @@ from qa_portal import audit
 from qa_portal.accounts.models import Role, User
 from qa_portal.concerns.models import Concern, ConcernCategory
 from qa_portal.db import db, utcnow
+from qa_portal.partnerships.models import School
 from qa_portal.providers.models import Provider
 from qa_portal.rules import RuleBroken
 from qa_portal.visits.models import Visit, VisitType
@@ -63,7 +64,8 @@ def raise_concern(
         raise ConcernError(
             "Give the pupils' initials only, like J.S., A.B., not their names", "pupils_involved"
         )
-    school = actor.school if actor.role is Role.HEAD else None
+    # The user's links are loaded with the user only (lazy="raise"); read the school by id.
+    school = db.session.get(School, actor.school_id) if actor.role is Role.HEAD else None
     concern = Concern(
         provider=provider,
         partnership_id=school.partnership_id if school else actor.partnership_id,

@@ -248,11 +248,13 @@ class Provider(TimestampMixin, db.Model):
         enum_column(ProviderStatus, "provider_status"), default=ProviderStatus.APPROVED
     )
 
+    # Shown on every row of the register: a page that forgets to load them with the providers
+    # fails rather than asking once per row.
     vocational_areas: Mapped[list[VocationalArea]] = relationship(
-        secondary=provider_vocational_areas, order_by=VocationalArea.name
+        secondary=provider_vocational_areas, order_by=VocationalArea.name, lazy="raise"
     )
     partnerships: Mapped[list[Partnership]] = relationship(
-        secondary=provider_partnerships, order_by=Partnership.code
+        secondary=provider_partnerships, order_by=Partnership.code, lazy="raise"
     )
     status_history: Mapped[list[ProviderStatusChange]] = relationship(
         back_populates="provider", order_by="ProviderStatusChange.changed_at.desc()"

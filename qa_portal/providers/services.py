@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from pathlib import PurePath
 
 from sqlalchemy import Select, and_, case, delete, func, insert, or_, select
-from sqlalchemy.orm import aliased, joinedload, selectinload, with_expression
+from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload, with_expression
 
 from qa_portal import audit, images, links, outbox, storage
 from qa_portal.accounts.models import Role, User
@@ -142,7 +142,9 @@ def _inspection_kind(fields: dict) -> OfstedInspectionKind | None:
 
 def create_provider(actor: User, fields: dict, areas: list[VocationalArea]) -> Provider:
     fields = check_provider_fields(fields)
-    provider = Provider(**fields, vocational_areas=areas)
+    # A partnership's staff add the providers their partnership uses.
+    used_by = [actor.partnership] if actor.role is Role.STAFF else []
+    provider = Provider(**fields, vocational_areas=areas, partnerships=used_by)
     db.session.add(provider)
     db.session.flush()
     db.session.add(
@@ -154,8 +156,6 @@ def create_provider(actor: User, fields: dict, areas: list[VocationalArea]) -> P
             changed_by_id=actor.id,
         )
     )
-    if actor.role is Role.STAFF:
-        provider.partnerships.append(actor.partnership)
     audit.record(
         "provider_created",
         actor=actor,
@@ -611,6 +611,11 @@ def send_reminders(today: date) -> int:
             ComplianceItem.expiry_date.is_not(None),
             ComplianceItem.expiry_date <= horizon,
             Provider.status != ProviderStatus.CLOSED,
+        )
+        .options(
+            # Each reminder names the provider and goes to the partnerships that use it.
+            contains_eager(ComplianceItem.provider).selectinload(Provider.partnerships),
+            joinedload(ComplianceItem.kind),
         )
     ).all()
     sent_stages = {

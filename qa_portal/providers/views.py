@@ -228,7 +228,8 @@ def detail(provider_id: int):
 @bp.route("/providers/<int:provider_id>/edit", methods=["GET", "POST"])
 @policy.role_required(*ALL_ROLES)
 def edit(provider_id: int):
-    provider = policy.get_or_404(policy.providers_for(current_user), id=provider_id)
+    stmt = policy.providers_for(current_user).options(selectinload(Provider.vocational_areas))
+    provider = policy.get_or_404(stmt, id=provider_id)
     full = policy.can(current_user, "edit", provider)
     if not full:
         policy.require(current_user, "edit_contact", provider)
@@ -276,6 +277,8 @@ def change_status(provider_id: int):
     ):
         flash(f"{provider.name} is now {provider.status.label.lower()}.", "success")
         return redirect(url_for("providers.detail", provider_id=provider.id))
+    # A refused change is rolled back, which forgets what was loaded: the page reads it again.
+    provider = _provider_page(provider_id)
     return render_template("providers/detail.html", **_detail_context(provider, form)), 400
 
 

@@ -97,3 +97,4 @@ def _lock(visit: Visit) -> None:
     else:
         db.session.execute(select(Visit.id).where(Visit.id == visit.id).with_for_update()).one()
     db.session.expire_all()
+    db.session.refresh(visit, ["provider"])  # the report names it, and it is never lazy-loaded

@@ -82,13 +82,14 @@ class Visit(TimestampMixin, db.Model):
     report_key: Mapped[str | None] = mapped_column(String(300))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
-    provider: Mapped[Provider] = relationship()
+    # Shown on every row of the visit lists: loaded with the visits or not at all.
+    provider: Mapped[Provider] = relationship(lazy="raise")
     judgements: Mapped[list[AreaJudgement]] = relationship(cascade="all, delete-orphan")
     actions: Mapped[list[FollowUpAction]] = relationship(
         cascade="all, delete-orphan", order_by="FollowUpAction.id"
     )
     framework: Mapped[Framework] = relationship()
-    lead: Mapped[User] = relationship(foreign_keys=[lead_id])
+    lead: Mapped[User] = relationship(foreign_keys=[lead_id], lazy="raise")
     signed_off_by: Mapped[User | None] = relationship(foreign_keys=[signed_off_by_id])
     invitees: Mapped[list[VisitInvitee]] = relationship(
         back_populates="visit", cascade="all, delete-orphan", order_by="VisitInvitee.id"

@@ -51,7 +51,7 @@ def save_area(
         if problems:
             raise AreaRefused(problems)
 
-    _once(save, "Someone saved this area at the same moment: please send it again.")
+    _once(visit, save, "Someone saved this area at the same moment: please send it again.")
 
 
 def save_answer(actor: User, visit: Visit, body: bytes, *, observing: bool) -> tuple[str, str]:
@@ -60,6 +60,7 @@ def save_answer(actor: User, visit: Visit, body: bytes, *, observing: bool) -> t
     answer = checklist.parse(checklist.decode(body), checklist.now_ms())
     save = checklist.save_observation if observing else checklist.save_answer
     outcome = _once(
+        visit,
         lambda: save(actor, visit, answer),
         "The answer met another one at the same moment: sending again",
     )
@@ -79,6 +80,7 @@ def add_photo(
     """One evidence photo: ("stored" | "repeat", the photo). Its files follow the savepoint
     they were stored in: a try that meets another leaves none behind."""
     return _once(
+        visit,
         lambda: photos.add_photo(
             actor,
             visit,
@@ -92,7 +94,7 @@ def add_photo(
     )
 
 
-def _once(save: Callable[[], T], collided: str) -> T:
+def _once(visit: Visit, save: Callable[[], T], collided: str) -> T:
     """`save` in a savepoint. Two saves at once - the same answer or photo sent twice, or two
     first answers to one criterion - meet on a unique index; the one that loses is rolled back
     to its savepoint and tried again, and then finds what the other stored (by its client id,
@@ -105,6 +107,7 @@ def _once(save: Callable[[], T], collided: str) -> T:
                 return save()
         except IntegrityError:
             db.session.expire_all()  # what the other save changed is read afresh
+            db.session.refresh(visit, ["provider"])  # named by audit lines, never lazy-loaded
     raise AnswerRefused(collided, 503)
 
 

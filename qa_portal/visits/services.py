@@ -10,7 +10,7 @@ from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from qa_portal import audit, outbox
-from qa_portal.accounts.models import Role, User
+from qa_portal.accounts.models import WITH_AFFILIATION, Role, User
 from qa_portal.db import db
 from qa_portal.frameworks.services import current_framework
 from qa_portal.partnerships.models import Partnership, School
@@ -171,7 +171,7 @@ def invitable(visit: Visit) -> Select[tuple[User]]:
     return (
         select(User)
         .where(User.role.in_(INVITEE_ROLES), User.disabled_at.is_(None), ~invited.exists())
-        .options(joinedload(User.partnership), joinedload(User.school))
+        .options(*WITH_AFFILIATION)
         .order_by(User.name, User.id)
     )
 
@@ -211,7 +211,7 @@ def leads_for(actor: User, partnership_id: int | None) -> Select[tuple[User]]:
     return (
         select(User)
         .where(User.role.in_(LEAD_ROLES), User.disabled_at.is_(None), chosen)
-        .options(joinedload(User.partnership))
+        .options(*WITH_AFFILIATION)
         .order_by(User.name, User.id)
         .limit(LEADS_SHOWN)
     )

@@ -275,6 +275,12 @@ def _pupil_form(form: PupilForm | None = None) -> PupilForm:
     return form
 
 
+def _again(visit_id: int, **loads) -> Visit:
+    """The visit read again for a page that shows a refused form: a rollback forgets what was
+    loaded, and a page may need more of the visit than the action did."""
+    return policy.visit_or_404(current_user, visit_id, **loads)
+
+
 def _detail_page(visit: Visit, status: int = 200, **forms):
     can_answer = policy.can(current_user, "answer", visit)
     can_invite = policy.can(current_user, "invite", visit)
@@ -365,7 +371,7 @@ def add_pupil(visit_id: int):
             db.session.commit()
             flash("Pupil added to the visit.", "success")
             return redirect(url_for("visits.detail", visit_id=visit.id, _anchor="pupils"))
-    return _detail_page(visit, 400, pupil_form=form)
+    return _detail_page(_again(visit_id, with_page=True), 400, pupil_form=form)
 
 
 @bp.route("/<int:visit_id>/pupils/<int:pupil_id>/remove", methods=["POST"])
@@ -403,12 +409,13 @@ def check_action(visit_id: int, action_id: int):
             )
         except fieldwork.FieldworkError as exc:
             db.session.rollback()
+            visit = _again(visit_id, with_page=True)
             return _detail_page(visit, 400, check_errors={action_id: str(exc)})
         db.session.commit()
         flash("Check saved.", "success")
         return redirect(url_for("visits.detail", visit_id=visit.id, _anchor="to-check"))
     problems = " ".join(e for errors in form.errors.values() for e in errors)
-    return _detail_page(visit, 400, check_errors={action_id: problems})
+    return _detail_page(_again(visit_id, with_page=True), 400, check_errors={action_id: problems})
 
 
 @bp.route("/<int:visit_id>/amend", methods=["GET", "POST"])
@@ -446,6 +453,7 @@ def amend(visit_id: int):
             )
         except signoff.SignOffError as exc:
             db.session.rollback()
+            visit = _again(visit_id)
             getattr(form, exc.field, form.reason).errors = [str(exc)]
         else:
             db.session.commit()
@@ -486,6 +494,7 @@ def checklist_area(visit_id: int, number: int):
             )
         except checklist.AnswerRefused as exc:
             db.session.rollback()
+            visit = _again(visit_id, with_team=True)
             flash(str(exc), "error")
         else:
             db.session.commit()
@@ -632,7 +641,7 @@ def summary(visit_id: int):
     except rules.RuleBroken as exc:
         db.session.rollback()
         flash(str(exc), "error")
-        return _summary_page(visit, ActionForm(), 400, errors={exc.field: str(exc)})
+        return _summary_page(_again(visit_id), ActionForm(), 400, errors={exc.field: str(exc)})
     db.session.commit()
     flash("Visit signed off. The report is ready.", "success")
     return redirect(url_for("visits.detail", visit_id=visit.id))
@@ -656,6 +665,7 @@ def add_action(visit_id: int):
             )
         except signoff.SignOffError as exc:
             db.session.rollback()
+            visit = _again(visit_id)
             getattr(form, exc.field, form.description).errors = [str(exc)]
         else:
             db.session.commit()

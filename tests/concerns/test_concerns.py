@@ -66,8 +66,8 @@ def test_a_head_raises_a_concern_from_the_providers_page(login):
         TODAY - timedelta(days=2),
     )
     assert concern.partnership == factories.partnership("HBEP")  # the school's partnership
-    assert (concern.school, concern.raised_by, concern.pupils_involved) == (
-        head.school,
+    assert (concern.school_id, concern.raised_by, concern.pupils_involved) == (
+        head.school_id,
         head,
         "J.S., A.B.",
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from qa_portal.audit import AuditEvent
 from qa_portal.db import db
@@ -48,7 +49,9 @@ def test_staff_add_a_provider_used_by_their_partnership(staff_client):
     )
     assert response.status_code == 302
     provider = db.session.scalars(
-        select(Provider).where(Provider.name == "Example Motor Project")
+        select(Provider)
+        .where(Provider.name == "Example Motor Project")
+        .options(selectinload(Provider.partnerships))
     ).one()
     assert provider.ofsted_urn == "EY123456"
     assert [p.code for p in provider.partnerships] == ["SLIP"]
@@ -128,10 +131,10 @@ def test_staff_mark_a_provider_as_used_and_unused(staff_client):
     provider = factories.provider()
     db.session.commit()
     client.post(f"/providers/{provider.id}/usage/add")
-    db.session.refresh(provider)
+    db.session.refresh(provider, ["partnerships"])
     assert [p.code for p in provider.partnerships] == ["SLIP"]
     client.post(f"/providers/{provider.id}/usage/remove")
-    db.session.refresh(provider)
+    db.session.refresh(provider, ["partnerships"])
     assert provider.partnerships == []
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import event, func, select
 from qa_portal.db import db, utcnow
 from qa_portal.frameworks import services as frameworks
 from qa_portal.inputs import LONG_TEXT
+from qa_portal.partnerships.models import Partnership
 from qa_portal.visits import checklist
 from qa_portal.visits.models import (
     Answer,
@@ -31,6 +32,7 @@ def scene(login):
     lead = factories.user("staff")
     visit = factories.visit(lead, at=factories.provider("Checklist Provider"))
     db.session.commit()
+    db.session.refresh(visit, ["provider", "lead"])  # the commit forgot them; tests use them
     criterion = visit.framework.areas[1].criteria[1]  # a green/amber/red criterion
     return visit, criterion, login(lead)
 
@@ -82,7 +84,9 @@ def test_a_reused_client_id_with_a_different_answer_is_a_conflict(scene):
 
 def test_the_latest_answer_stands_and_both_stay_in_the_history(scene, login):
     visit, criterion, client = scene
-    colleague = factories.user("staff", partnership=visit.lead.partnership)
+    colleague = factories.user(
+        "staff", partnership=db.session.get(Partnership, visit.partnership_id)
+    )
     db.session.commit()
     now = utcnow()
     client.post(f"/visits/{visit.id}/answers", json=answer(criterion, "green", at=now))

@@ -72,6 +72,7 @@ def sign_off_all(visit, client):
     )
     assert response.status_code == 302, response.data
     db.session.refresh(visit)
+    db.session.refresh(visit, ["provider"])  # what the report and amendments name
 
 
 def test_an_invited_head_adds_observations_marked_as_theirs_and_cannot_sign_off(scene, login):
@@ -201,7 +202,7 @@ def test_the_next_visit_shows_the_last_visits_actions_to_check(scene, login):
     db.session.commit()
     sign_off_all(visit, client)
     following = Visit(
-        provider=visit.provider,
+        provider_id=visit.provider_id,
         framework=visit.framework,
         visit_type=VisitType.FOLLOW_UP,
         visit_date=date.today() + timedelta(days=1),
@@ -263,7 +264,7 @@ def test_an_unpublished_earlier_visit_stays_with_its_partnership(scene, login):
     sign_off_all(visit, client)
     lip_lead = factories.user("staff", partnership=factories.partnership("LIP"))
     theirs = Visit(
-        provider=visit.provider,
+        provider_id=visit.provider_id,
         framework=visit.framework,
         visit_type=VisitType.MONITORING,
         visit_date=date.today() + timedelta(days=1),
@@ -319,6 +320,7 @@ def test_a_signed_off_visit_changes_only_by_a_recorded_amendment(scene, login):
     )
     assert response.status_code == 302, response.data
     db.session.refresh(visit)
+    db.session.refresh(visit, ["provider"])  # what the report and amendments name
     amendment = db.session.scalars(select(Amendment)).one()
     assert (amendment.old_rating, amendment.new_rating) == (criterion.scale[0], Rating.AMBER)
     answer = db.session.scalars(
@@ -351,6 +353,7 @@ def test_a_remade_report_replaces_the_old_file_only_when_the_change_is_kept(scen
     second = visit.report_key
     db.session.commit()
     assert backend.exists(second) and not backend.exists(first)
+    db.session.refresh(visit, ["provider"])  # the commit forgot it
 
     amendments.amend(lead, visit, criterion.id, "red", "", "Checked a third time")
     third = visit.report_key

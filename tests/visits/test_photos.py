@@ -12,7 +12,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from qa_portal import images, storage
+from qa_portal.accounts.models import User
 from qa_portal.db import db
+from qa_portal.providers.models import Provider
 from qa_portal.storage import LocalStorage
 from qa_portal.visits import recording
 from qa_portal.visits.models import Photo, VisitStatus
@@ -120,7 +122,8 @@ def test_photos_are_only_shown_to_those_who_see_the_visit(scene, login):
     url = post_photo(client, visit, criterion, photo_with_gps(640, 480)).json["thumbnail"]
     outsider = login(factories.user("staff", partnership=factories.partnership("SLIP")))
     assert outsider.get(url).status_code == 404
-    provider = login(factories.user("provider", provider=visit.provider))
+    at = db.session.get(Provider, visit.provider_id)
+    provider = login(factories.user("provider", provider=at))
     assert provider.get(url).status_code == 404  # not published yet
 
 
@@ -211,8 +214,9 @@ def test_a_photo_save_that_meets_another_is_tried_again_leaving_only_its_own_fil
 
     add_photo = recording.photos.add_photo
     monkeypatch.setattr(recording.photos, "add_photo", collides_once)
+    db.session.refresh(visit, ["provider"])  # as the photo's request loads the visit
     outcome, photo = recording.add_photo(
-        visit.lead,
+        db.session.get(User, visit.lead_id),
         visit,
         client_id=str(uuid.uuid4()),
         criterion_id=criterion.id,

@@ -22,6 +22,7 @@ from qa_portal.frameworks.models import Rating
 from qa_portal.frameworks.services import load_default_framework
 from qa_portal.outbox import OutboxMessage
 from qa_portal.partnerships.services import load_reference
+from qa_portal.providers.models import Provider
 from qa_portal.providers.reference import load_register_reference
 from qa_portal.storage import LocalStorage
 from qa_portal.visits import amendments, checklist
@@ -175,7 +176,9 @@ def test_published_visit_reaches_the_provider_who_answers_its_actions(scene, log
         },
     )
     provider_user = factories.user(
-        "provider", provider=visit.provider, email="office@report.example.org"
+        "provider",
+        provider=db.session.get(Provider, visit.provider_id),
+        email="office@report.example.org",
     )
     db.session.commit()
     provider = login(provider_user)
@@ -207,7 +210,8 @@ def test_the_provider_page_shows_current_ratings_once_the_visit_is_judged(scene,
     ratings = page[page.index("data-current-ratings") :]
     assert "Health and safety" in ratings.split("</dl>")[0]
     assert "Amber: secure, with development points" in ratings.split("</dl>")[0]
-    provider = login(factories.user("provider", provider=visit.provider))
+    at = db.session.get(Provider, visit.provider_id)
+    provider = login(factories.user("provider", provider=at))
     assert "Current ratings" not in provider.get(f"/providers/{visit.provider_id}").data.decode()
     client.post(f"/visits/{visit.id}/publish")
     assert "Current ratings" in provider.get(f"/providers/{visit.provider_id}").data.decode()
@@ -281,7 +285,8 @@ def test_an_amendment_replaces_the_answer_and_report_of_the_one_committed_before
         lead = db.session.get(User, visit.lead_id)
         amendments.amend(lead, other, criterion.id, "amber", "", "Seen again")
         db.session.commit()
-    amendments.amend(visit.lead, visit, criterion.id, "red", "", "Worse than we thought")
+    lead = db.session.get(User, visit.lead_id)
+    amendments.amend(lead, visit, criterion.id, "red", "", "Worse than we thought")
     db.session.commit()
     assert seen[criterion.id].rating is Rating.RED
     assert history(visit.id) == [("green", "amber"), ("amber", "red")]
