@@ -71,6 +71,7 @@ def _register_blueprints(app: Flask) -> None:
     from qa_portal.frameworks.views import bp as frameworks_bp
     from qa_portal.main.views import bp as main_bp
     from qa_portal.partnerships.views import bp as partnerships_bp
+    from qa_portal.placements.views import bp as placements_bp
     from qa_portal.providers.views import bp as providers_bp
     from qa_portal.pupils.views import bp as pupils_bp
     from qa_portal.visits.views import bp as visits_bp
@@ -83,6 +84,7 @@ def _register_blueprints(app: Flask) -> None:
         pupils_bp,
         visits_bp,
         contracts_bp,
+        placements_bp,
         frameworks_bp,
         admin_bp,
     ):

@@ -94,6 +94,9 @@ def from_environment(instance_path: str) -> dict:
         # An invited head keeps a visit this many days after it is published, no longer
         # (unless a pupil seen on the visit is on the roll of the head's school).
         "HEAD_VISIT_ACCESS_DAYS": _int("HEAD_VISIT_ACCESS_DAYS", 30),
+        # A placement of more hours a week than this is full-time education, which only a
+        # provider registered with Ofsted (as an independent school) may give.
+        "FULL_TIME_HOURS": _int("FULL_TIME_HOURS", 18),
     }
 
 

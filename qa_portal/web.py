@@ -66,6 +66,7 @@ NAVIGATION = (
     ("visits.index", "Visits", "visits", "visits."),
     ("contracts.index", "Contracts", "contracts", "contracts."),
     ("pupils.index", "Pupils", "pupils", "pupils."),
+    ("placements.index", "Placements", "placements", "placements."),
     ("frameworks.index", "QA framework", "frameworks", "frameworks."),
     ("admin.users", "Users", "users", "admin.user"),
     ("providers.kinds", "Documents", "documents", "providers.kind"),

@@ -83,35 +83,55 @@ ROWS = [
     ("other_pupil", "view", ("admin",)),
     ("pupil", "edit", ("admin", "staff")),
     ("other_pupil", "edit", ("admin",)),
+    # Placements: the one of "pupil" is with "provider"; the other, of a LIP pupil elsewhere.
+    ("pupil", "add_placement", ("admin", "staff")),
+    ("other_pupil", "add_placement", ("admin",)),
+    ("placement", "edit", ("admin", "staff")),
+    ("other_placement", "edit", ("admin",)),
+    ("ended_placement", "edit", ()),
+    ("placement", "end", ("admin", "staff")),
+    ("other_placement", "end", ("admin",)),
+    ("ended_placement", "end", ()),
+    ("placement", "review", ("admin", "staff")),
+    ("other_placement", "review", ("admin",)),
+    ("ended_placement", "review", ()),
+    # A provider reads the placement, never the pupil's own record.
+    ("placement", "see_pupil_record", ("admin", "staff", "head")),
+    ("other_placement", "see_pupil_record", ("admin",)),
+    (None, "filter_placements_by_partnership", ("admin",)),
+    (None, "filter_placements_by_provider", ("admin", "staff", "head")),
+    ("provider", "count_placements", ("admin", "officer", "staff", "provider")),
+    ("other_provider", "count_placements", ("admin", "officer", "staff")),
 ]
 
 SECTIONS = {
     "admin": {
         "home", "partnerships", "register", "expiring", "visits", "contracts", "pupils",
-        "frameworks", "users", "documents", "audit", "outbox", "account",
+        "placements", "frameworks", "users", "documents", "audit", "outbox", "account",
     },
     "officer": {"home", "partnerships", "register", "expiring", "visits", "contracts", "pupils",
                 "frameworks", "account"},
     "staff": {"home", "own_partnership", "register", "expiring", "visits", "contracts", "pupils",
-              "frameworks", "account"},
-    "head": {"home", "own_partnership", "register", "visits", "contracts", "pupils", "frameworks",
-             "account"},
-    "provider": {"home", "own_provider", "visits", "contracts", "frameworks", "account"},
+              "placements", "frameworks", "account"},
+    "head": {"home", "own_partnership", "register", "visits", "contracts", "pupils",
+             "placements", "frameworks", "account"},
+    "provider": {"home", "own_provider", "visits", "contracts", "placements", "frameworks",
+                 "account"},
 }  # fmt: skip
 
 MENU = {
     "admin": [
         "Home", "Partnerships", "Providers", "Expiring", "Visits", "Contracts", "Pupils",
-        "QA framework", "Users", "Documents", "Audit log", "Outbox", "Your account",
+        "Placements", "QA framework", "Users", "Documents", "Audit log", "Outbox", "Your account",
     ],
     "officer": ["Home", "Partnerships", "Providers", "Expiring", "Visits", "Contracts", "Pupils",
                 "QA framework", "Your account"],
     "staff": ["Home", "My partnership", "Providers", "Expiring", "Visits", "Contracts", "Pupils",
-              "QA framework", "Your account"],
+              "Placements", "QA framework", "Your account"],
     "head": ["Home", "My partnership", "Providers", "Visits", "Contracts", "Pupils",
-             "QA framework", "Your account"],
-    "provider": ["Home", "Your organisation", "Visits", "Contracts", "QA framework",
-                 "Your account"],
+             "Placements", "QA framework", "Your account"],
+    "provider": ["Home", "Your organisation", "Visits", "Contracts", "Placements",
+                 "QA framework", "Your account"],
 }  # fmt: skip
 
 
@@ -153,6 +173,22 @@ def records():
         "lead": lead,
         "pupil": factories.pupil(factories.school("HBEP")),
         "other_pupil": factories.pupil(factories.school("LIP")),
+        **_placements(own, other),
+    }
+
+
+def _placements(own, other) -> dict:
+    from datetime import date
+
+    from qa_portal.placements.models import Destination
+
+    pupil = factories.pupil(factories.school("HBEP"))
+    return {
+        "placement": factories.placement(pupil, own),
+        "other_placement": factories.placement(factories.pupil(factories.school("LIP")), other),
+        "ended_placement": factories.placement(
+            pupil, other, finish_date=date.today(), destination=Destination.RETURNED
+        ),
     }
 
 
