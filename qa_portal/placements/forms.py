@@ -279,7 +279,7 @@ class PlacementFilterForm(PortalForm):
         widget=GovSelect(),
         filters=[strip],
         validators=[Optional()],
-        choices=[("", "Any"), ("due", "Due within 7 days or overdue"), ("overdue", "Overdue")],
+        choices=[("", "Any"), ("due", "Due within 7 days"), ("overdue", "Overdue")],
     )
     provider = SelectField("Provider", widget=GovSelect(), filters=[strip], validators=[Optional()])
     partnership = SelectField(

@@ -580,11 +580,12 @@ def state_condition(state: PlacementState, today: date):
 
 def reviews_condition(which: str, today: date):
     """Placements running with a review overdue (planned before today, not held), or due (the
-    next planned within DUE_WITHIN_DAYS, overdue ones included)."""
+    next planned from today to DUE_WITHIN_DAYS ahead)."""
     running = Placement.finish_date.is_(None)
     if which == "overdue":
         return and_(running, Placement.next_review_on < today)
-    return and_(running, Placement.next_review_on <= today + timedelta(days=DUE_WITHIN_DAYS))
+    horizon = today + timedelta(days=DUE_WITHIN_DAYS)
+    return and_(running, Placement.next_review_on >= today, Placement.next_review_on <= horizon)
 
 
 def list_query(placements: Select, filters: dict, today: date) -> Select:

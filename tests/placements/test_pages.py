@@ -229,22 +229,27 @@ def test_the_list_filters_by_status_reviews_provider_and_name(login, scene):
     starting = factories.placement(
         factories.pupil(first_names="Stan"), provider, start=today + timedelta(days=7)
     )
+    due = factories.placement(
+        factories.pupil(first_names="Dora"),
+        provider,
+        start=today - timedelta(days=40),
+        review_dates=[today + timedelta(days=3)],
+    )
     db.session.commit()
     client = login(staff)
 
     def listed(query: str) -> set[int]:
         page = client.get(f"/placements?{query}").get_data(as_text=True)
-        return {
-            p.id for p in (current, overdue, ended, starting) if f'data-placement="{p.id}"' in page
-        }
+        everyone = (current, overdue, ended, starting, due)
+        return {p.id for p in everyone if f'data-placement="{p.id}"' in page}
 
-    assert listed("") == {current.id, overdue.id, ended.id, starting.id}
+    assert listed("") == {current.id, overdue.id, ended.id, starting.id, due.id}
     assert listed("status=ended") == {ended.id}
     assert listed("status=starting") == {starting.id}
-    assert listed("status=current") == {current.id, overdue.id}
+    assert listed("status=current") == {current.id, overdue.id, due.id}
     assert listed("reviews=overdue") == {overdue.id}
-    assert listed("reviews=due") == {overdue.id}
-    assert listed(f"provider={provider.id}") == {current.id, overdue.id, starting.id}
+    assert listed("reviews=due") == {due.id}
+    assert listed(f"provider={provider.id}") == {current.id, overdue.id, starting.id, due.id}
     assert listed("q=olive") == {overdue.id}
     assert client.get("/placements?status=purple").status_code == 400
 
@@ -258,3 +263,20 @@ def test_the_provider_page_counts_current_placements(login, scene):
     assert 'data-current-placements="1"' in page
     head_page = login(factories.user("head")).get(f"/providers/{provider.id}")
     assert "data-current-placements" not in head_page.get_data(as_text=True)
+
+
+def test_the_key_workers_home_page_counts_reviews_due_and_overdue(login, scene):
+    staff, provider, pupil = scene
+    today = date.today()
+    factories.placement(pupil, provider, review_dates=[today - timedelta(days=2)])
+    for n in range(2):
+        factories.placement(
+            factories.pupil(key_worker=staff), provider, review_dates=[today + timedelta(days=n)]
+        )
+    # Not theirs: another key worker's pupil.
+    factories.placement(factories.pupil(), provider, review_dates=[today - timedelta(days=1)])
+    db.session.commit()
+    page = login(staff).get("/").get_data(as_text=True)
+    assert '<span class="portal-needs__count">1</span>placement with a review overdue' in page
+    assert '<span class="portal-needs__count">2</span>placements with a review due' in page
+    assert f"/placements?reviews=overdue&amp;key_worker={staff.id}" in page
