@@ -274,7 +274,11 @@ def _texts(fields: dict) -> None:
 
 def _check(pupil, provider, contract, plan: Plan, today, full_time_hours, placement=None):
     fields = {name: plan.fields.get(name) for name in AGREEMENT_FIELDS}
+    if not fields.get("transport"):
+        raise PlacementError("Choose how the pupil gets there", "transport")
     fields["transport"] = Transport(fields["transport"])
+    for name in ("off_site_direction", "shared_needs", "shared_ehcp", "shared_health"):
+        fields[name] = bool(fields.get(name))
     _dates(fields)
     _texts(fields)
     _off_site(fields)

@@ -251,6 +251,7 @@ def test_the_list_filters_by_status_reviews_provider_and_name(login, scene):
     assert listed("reviews=due") == {due.id}
     assert listed(f"provider={provider.id}") == {current.id, overdue.id, starting.id, due.id}
     assert listed("q=olive") == {overdue.id}
+    assert listed(f"key_worker={staff.id}") == {current.id}
     assert client.get("/placements?status=purple").status_code == 400
 
 

@@ -399,3 +399,30 @@ def test_another_destination_needs_a_note(staff, pupil, provider):
     with pytest.raises(PlacementError, match="Say where") as refused:
         services.end_placement(staff, placement, TODAY, Destination.OTHER, " ", "Done", {})
     assert refused.value.field == "destination_note"
+
+
+def test_moving_a_placement_to_a_suspended_provider_needs_a_reason(staff, pupil, provider):
+    placement = create(staff, pupil, provider, plan())
+    risky = factories.compliant_provider()
+    risky.status = ProviderStatus.SUSPENDED
+    update = plan(start=placement.start_date)
+    with pytest.raises(ReasonNeeded):
+        services.update_placement(staff, placement, risky, None, update, TODAY, full_time_hours=18)
+    update.provider_reason = "The pupil's own choice, agreed with the family"
+    diff = services.update_placement(
+        staff, placement, risky, None, update, TODAY, full_time_hours=18
+    )
+    assert "provider_id" in diff and placement.provider_reason.startswith("The pupil's own")
+
+
+def test_changing_the_dates_keeps_the_overlap_rule(staff, pupil, provider):
+    first = create(staff, pupil, provider, plan(end=TODAY + timedelta(days=30), reviews=[]))
+    later = TODAY + timedelta(days=60)
+    second = create(staff, pupil, provider, plan(start=later, reviews=[later + timedelta(days=20)]))
+    with pytest.raises(PlacementError, match="already has a placement"):
+        services.update_placement(
+            staff, second, provider, None,
+            plan(start=TODAY + timedelta(days=20), reviews=[TODAY + timedelta(days=40)]),
+            TODAY, full_time_hours=18,
+        )  # fmt: skip
+    assert first.id != second.id
