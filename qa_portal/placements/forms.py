@@ -15,6 +15,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import (
     BooleanField,
     DecimalField,
+    HiddenField,
     IntegerField,
     RadioField,
     SelectField,
@@ -22,12 +23,12 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from qa_portal.accounts.forms import strip
 from qa_portal.contracts.forms import MoneyField, ScopedSelectField
 from qa_portal.forms_base import PortalForm
-from qa_portal.inputs import LONG_TEXT, SHORT_TEXT
+from qa_portal.inputs import LONG_TEXT, SHORT_TEXT, query_id
 from qa_portal.placements.models import (
     MAX_COST,
     MAX_HOURS,
@@ -281,7 +282,9 @@ class PlacementFilterForm(PortalForm):
         validators=[Optional()],
         choices=[("", "Any"), ("due", "Due within 7 days"), ("overdue", "Overdue")],
     )
-    provider = SelectField("Provider", widget=GovSelect(), filters=[strip], validators=[Optional()])
+    # Set by the link from a provider's page; shown as the provider's name, not a list of
+    # every provider on the register.
+    provider = HiddenField("Provider", filters=[strip], validators=[Optional(), Length(max=12)])
     partnership = SelectField(
         "Partnership", widget=GovSelect(), filters=[strip], validators=[Optional()]
     )
@@ -289,3 +292,11 @@ class PlacementFilterForm(PortalForm):
         "Key worker", widget=GovSelect(), filters=[strip], validators=[Optional()]
     )
     submit = SubmitField("Filter", widget=GovSubmitInput())
+
+    def validate_provider(self, field):
+        if field.data and query_id(field.data) is None:
+            raise ValidationError("Choose a provider from its page")
+
+    @property
+    def provider_id(self) -> int | None:
+        return query_id(self.provider.data) if self.provider.data else None
