@@ -176,6 +176,9 @@ def test_edit_review_pdf_and_end(login, scene):
     assert "Outcome: Passed entry level 3" in page and "Returned to school" in page
     # Ended: no more changes.
     assert client.get(f"/placements/{placement.id}/edit").status_code == 403
+    timeline = client.get(f"/pupils/{pupil.id}").get_data(as_text=True)
+    for kind in ("Placement started", "Placement reviewed", "Placement ended"):
+        assert f'data-event="{kind}"' in timeline
 
 
 def test_the_end_form_refuses_a_finish_before_the_start(login, scene):
