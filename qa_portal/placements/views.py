@@ -7,7 +7,6 @@ from datetime import timedelta
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from qa_portal import clock, policy, rules
@@ -71,15 +70,7 @@ def _filter_choices(form: PlacementFilterForm) -> None:
         ]
     else:
         del form.partnership
-    if policy.can(current_user, "filter_placements_by_provider"):
-        used = policy.placements_for(current_user).with_only_columns(Placement.provider_id)
-        providers = (
-            select(Provider).where(Provider.id.in_(used.order_by(None))).order_by(Provider.name)
-        )
-        form.provider.choices = [("", "Any provider")] + [
-            (str(p.id), p.name) for p in db.session.scalars(providers)
-        ]
-    else:
+    if not policy.can(current_user, "filter_placements_by_provider"):
         del form.provider
     if current_user.role in (Role.ADMIN, Role.STAFF, Role.HEAD):
         stmt = policy.key_workers_for(current_user).options(joinedload(User.partnership))
