@@ -54,12 +54,22 @@ def index():
     # A filter that is not one of its choices is shown with its error, the list unfiltered.
     valid = form.validate()
     today = clock.today()
-    stmt = services.list_query(
-        policy.placements_for(current_user), form.data if valid else {}, today
-    )
+    filters = {**form.data, "provider": form.provider_id if form.provider else None}
+    filters = filters if valid else {}
+    stmt = services.list_query(policy.placements_for(current_user), filters, today)
     page = paginate(stmt, per_page=PER_PAGE)
+    provider = None
+    if filters.get("provider"):
+        provider = db.session.scalars(
+            policy.providers_for(current_user).where(Provider.id == filters["provider"])
+        ).first()
     return render_template(
-        "placements/index.html", form=form, page=page, today=today, year=academic_year(today)
+        "placements/index.html",
+        form=form,
+        page=page,
+        today=today,
+        year=academic_year(today),
+        provider=provider,
     ), (200 if valid else 400)
 
 

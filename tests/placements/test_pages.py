@@ -265,6 +265,8 @@ def test_the_provider_page_counts_current_placements(login, scene):
     db.session.commit()
     page = login(staff).get(f"/providers/{provider.id}").get_data(as_text=True)
     assert 'data-current-placements="1"' in page
+    listed = login(staff).get(f"/placements?provider={provider.id}&status=current")
+    assert f"Placements with {provider.name}" in listed.get_data(as_text=True)
     head_page = login(factories.user("head")).get(f"/providers/{provider.id}")
     assert "data-current-placements" not in head_page.get_data(as_text=True)
 
