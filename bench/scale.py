@@ -59,6 +59,7 @@ LIST_PAGES = {
     "admin_outbox": "/admin/outbox",
     "partnerships": "/partnerships",
     "pupils": "/pupils",
+    "placements": "/placements",
 }
 LINE = re.compile(r"^(?P<name>[a-z0-9_]+): (?P<value>\S+) (?P<unit>.+)$")
 

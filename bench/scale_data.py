@@ -4,11 +4,12 @@ through the models.
 
 `generate(session, scale)` adds `counts(scale)` records (scale 1.0: 2,000 providers, 2,000
 users, 20,000 visits, 50,000 compliance items, 10,000 contracts, 2,000 concerns, 200,000 audit
-events, 50,000 pupils); every visit that has taken place has ANSWERS_PER_VISIT answers. It needs
-the reference data and a published framework (what `flask seed-demo` loads) and uses the demo's
-people when they are there, so that each demo sign-in has something to see. Deterministic: the
-same seed gives the same data. It never commits. A new kind of record is one more
-`_add_<records>` step called from `generate`, with its base count in BASE.
+events, 50,000 pupils, 150,000 placements with their targets and planned reviews); every visit
+that has taken place has ANSWERS_PER_VISIT answers. It needs the reference data and a published
+framework (what `flask seed-demo` loads) and uses the demo's people when they are there, so that
+each demo sign-in has something to see. Deterministic: the same seed gives the same data. It
+never commits. A new kind of record is one more `_add_<records>` step called from `generate`,
+with its base count in BASE.
 """
 
 from __future__ import annotations
@@ -40,6 +41,14 @@ from qa_portal.frameworks.models import (
 from qa_portal.inputs import name_key
 from qa_portal.outbox import OutboxMessage
 from qa_portal.partnerships.models import Partnership, School
+from qa_portal.placements.models import (
+    Destination,
+    Placement,
+    ReviewDate,
+    Target,
+    TargetArea,
+    Transport,
+)
 from qa_portal.providers.compliance import is_required
 from qa_portal.providers.models import (
     ComplianceItem,
@@ -87,6 +96,7 @@ BASE = {
     "audit_events": 200_000,
     "outbox_messages": 20_000,
     "pupils": 50_000,
+    "placements": 150_000,
 }
 MINIMUM = {"users": 10}  # a member of staff per partnership, a head and a provider user
 ANSWERS_PER_VISIT = 40
@@ -219,6 +229,7 @@ def generate(session: Session, scale: float, seed: int = SEED) -> dict[str, int]
     _add_audit_events(session, rng, made, wanted["audit_events"])
     _add_outbox_messages(session, rng, made, wanted["outbox_messages"])
     _add_pupils(session, rng, made, wanted["pupils"])
+    _add_placements(session, rng, made, wanted["placements"], wanted["pupils"])
     return made.added
 
 
@@ -869,6 +880,109 @@ def _add_pupils(session: Session, rng: random.Random, made: _Made, count: int) -
             }
 
     _bulk(session, Pupil, rows(), made, "pupils")
+
+
+_TARGETS = (
+    (TargetArea.ATTENDANCE, "Attend at least 90% of sessions", "61% at school"),
+    (TargetArea.ACCREDITATION, "Level 1 vocational award", "No accreditation yet"),
+    (TargetArea.MATHS, "Entry level 3 functional maths", "Entry level 1"),
+)
+
+
+def _add_placements(
+    session: Session, rng: random.Random, made: _Made, count: int, pupils: int
+) -> None:
+    """Placements of the pupils just added, each with providers their partnership uses, one
+    after another: the older ones ended, the latest current or starting soon; each with three
+    targets and its planned reviews."""
+    newest = (
+        select(Pupil.id, School.partnership_id)
+        .join(School, School.id == Pupil.school_id)
+        .order_by(Pupil.id.desc())
+        .limit(pupils)
+    )
+    people = session.execute(newest).all()[::-1]
+    used = _providers_by_partnership(made)
+    rounds = -(-count // len(people))
+    rows = [_placement_row(rng, made, serial, people, used, rounds) for serial in range(count)]
+    ids = _bulk_ids(session, Placement, rows, made, "placements")
+    _bulk(session, Target, _targets(ids, rows), made, "placement_targets")
+    _bulk(session, ReviewDate, _review_dates(ids, rows), made, "placement_review_dates")
+
+
+def _providers_by_partnership(made: _Made) -> dict[int | None, list[int]]:
+    used: dict[int | None, list[int]] = {None: [p["id"] for p in made.providers]}
+    for provider in made.providers:
+        for partnership_id in provider["partnerships"]:
+            used.setdefault(partnership_id, []).append(provider["id"])
+    return used
+
+
+def _placement_row(rng, made: _Made, serial: int, people, used, rounds: int) -> dict:
+    """One pupil's placement: the pupil's `turn`-th, after the ones before it ended."""
+    pupil_id, partnership_id = people[serial % len(people)]
+    turn = serial // len(people)  # this pupil's first, second, ... placement
+    start = made.today - timedelta(days=(rounds - turn) * 240 - 120 - rng.randint(0, 60))
+    length = rng.randint(90, 220)
+    finish = start + timedelta(days=length)
+    ended = finish < made.today
+    providers = used.get(partnership_id) or used[None]
+    hours = Decimal(rng.choice((6, 9, 10, 12, 12.5, 15, 18)))
+    created = min(_at(start - timedelta(days=7), 9), made.now)
+    return {
+        "pupil_id": pupil_id,
+        "provider_id": providers[(serial + turn) % len(providers)],
+        "contract_id": None,
+        "start_date": start,
+        "planned_end_date": finish,
+        "finish_date": finish if ended else None,
+        "days_per_week": 1 + int(hours // 5),
+        "sessions_per_week": 2 + int(hours // 5) * 2,
+        "hours_per_week": hours,
+        "cost": (hours * 30 * Decimal("14.50")).quantize(Decimal("0.01")),
+        "transport": rng.choice(tuple(Transport)),
+        "intervention": "Vocational programme with English and maths built in",
+        "objectives": "Re-engage with learning; attend regularly; a first qualification",
+        "reintegration_plan": "Phased return to school over the spring term",
+        "off_site_direction": False,
+        "shared_needs": rng.random() < 0.3,
+        "shared_needs_note": "",
+        "shared_ehcp": rng.random() < 0.1,
+        "shared_ehcp_note": "",
+        "shared_health": False,
+        "shared_health_note": "",
+        "reporting": "Attendance daily by email; a termly return",
+        "provider_reason": "",
+        "next_review_on": None if ended else start + timedelta(days=42 * (1 + turn % 3)),
+        "destination": Destination.RETURNED if ended else None,
+        "destination_note": "",
+        "end_reason": "The plan's timeline was completed" if ended else "",
+        "ended_at": _at(finish, 16) if ended else None,
+        "created_by_id": rng.choice(made.staff).id,
+        "created_at": created,
+        "updated_at": created,
+    }
+
+
+def _targets(ids: list[int], rows: list[dict]) -> Iterator[dict]:
+    for placement_id, row in zip(ids, rows, strict=True):
+        for position, (area, description, baseline) in enumerate(_TARGETS):
+            yield {
+                "placement_id": placement_id,
+                "position": position,
+                "area": area,
+                "description": description,
+                "baseline": baseline,
+                "outcome": "Achieved" if row["finish_date"] else None,
+            }
+
+
+def _review_dates(ids: list[int], rows: list[dict]) -> Iterator[dict]:
+    for placement_id, row in zip(ids, rows, strict=True):
+        for weeks in (6, 12):
+            due = row["start_date"] + timedelta(weeks=weeks)
+            if due <= row["planned_end_date"]:
+                yield {"placement_id": placement_id, "due_on": due}
 
 
 def _at(day: date, hour: int) -> datetime:

@@ -73,6 +73,7 @@ def _register_blueprints(app: Flask) -> None:
     from qa_portal.frameworks.views import bp as frameworks_bp
     from qa_portal.main.views import bp as main_bp
     from qa_portal.partnerships.views import bp as partnerships_bp
+    from qa_portal.placements.views import bp as placements_bp
     from qa_portal.providers.views import bp as providers_bp
     from qa_portal.pupils.views import bp as pupils_bp
     from qa_portal.visits.views import bp as visits_bp
@@ -86,6 +87,7 @@ def _register_blueprints(app: Flask) -> None:
         visits_bp,
         contracts_bp,
         concerns_bp,
+        placements_bp,
         frameworks_bp,
         admin_bp,
     ):

@@ -99,6 +99,9 @@ def from_environment(instance_path: str) -> dict:
         "TERM_DATES": os.environ.get("TERM_DATES") or None,
         # A term's missing returns count as overdue from this many days before it ends.
         "RETURNS_OVERDUE_DAYS_BEFORE_END": _int("RETURNS_OVERDUE_DAYS_BEFORE_END", 14),
+        # A placement of more hours a week than this is full-time education, which only a
+        # provider registered with Ofsted (as an independent school) may give.
+        "FULL_TIME_HOURS": _int("FULL_TIME_HOURS", 18),
     }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -15,6 +16,7 @@ from qa_portal.demo_marker import DemoMarker
 from qa_portal.frameworks.services import load_default_framework
 from qa_portal.partnerships.models import Partnership, School
 from qa_portal.partnerships.services import load_reference
+from qa_portal.placements.demo import seed_placements
 from qa_portal.providers import services as register
 from qa_portal.providers.compliance import active_kinds, is_required
 from qa_portal.providers.models import (
@@ -102,6 +104,7 @@ def seed() -> bool:
     _seed_contracts(partnerships, today=clock.today())
     seed_pupils(today=clock.today())
     _seed_concerns(today=clock.today())
+    seed_placements(clock.today(), current_app.config["FULL_TIME_HOURS"])
     db.session.add(DemoMarker(version="1"))
     db.session.flush()
     audit.record("demo_seeded", summary="Demo data created")

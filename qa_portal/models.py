@@ -15,6 +15,7 @@ from qa_portal.demo_marker import DemoMarker
 from qa_portal.frameworks.models import Criterion, Framework, FrameworkArea
 from qa_portal.outbox import OutboxMessage
 from qa_portal.partnerships.models import Partnership, School
+from qa_portal.placements.models import Placement, Review, ReviewDate, Target, TargetProgress
 from qa_portal.providers.models import (
     ComplianceItem,
     ComplianceKind,
@@ -60,13 +61,18 @@ __all__ = [
     "OutboxMessage",
     "Partnership",
     "Photo",
+    "Placement",
     "Provider",
     "ProviderStatusChange",
     "Pupil",
     "RecoveryCode",
+    "Review",
+    "ReviewDate",
     "ReminderSent",
     "School",
     "SignInFailure",
+    "Target",
+    "TargetProgress",
     "TwoStepCredential",
     "User",
     "UserSession",

@@ -9,7 +9,7 @@ rules table `_RULES` rather than comparing roles.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from functools import cache, wraps
 from typing import Any, TypeVar
 
@@ -18,12 +18,14 @@ from flask_login import current_user, login_required
 from sqlalchemy import Integer, Select, and_, bindparam, case, false, or_, select, true
 from sqlalchemy.orm import joinedload, selectinload
 
+from qa_portal import clock
 from qa_portal.accounts.models import WITH_AFFILIATION, Role, User
 from qa_portal.concerns.models import Concern
 from qa_portal.contracts.models import Contract
 from qa_portal.db import db, utcnow
 from qa_portal.frameworks.models import Framework, FrameworkStatus
 from qa_portal.partnerships.models import Partnership, School
+from qa_portal.placements.models import Placement
 from qa_portal.providers.models import (
     ComplianceItem,
     Provider,
@@ -59,10 +61,13 @@ SECTIONS: dict[str, tuple[Role, ...]] = {
     "visits": tuple(Role),
     # Every role sees the contracts it is party to or answers for (`contracts_for`).
     "contracts": tuple(Role),
-    # Officers see counts of pupils, never names; providers none until placements exist.
+    # Officers see counts of pupils, never names; a provider its placed pupils, through Placements.
     "pupils": (Role.ADMIN, Role.OFFICER, Role.STAFF, Role.HEAD),
     # Concerns are the partnerships' own: never shown to the provider they are about.
     "concerns": (Role.ADMIN, Role.OFFICER, Role.STAFF, Role.HEAD),
+    # Placements name pupils: officers see none (their counts are on the pupils' page); a
+    # provider sees its own.
+    "placements": (Role.ADMIN, Role.STAFF, Role.HEAD, Role.PROVIDER),
     "frameworks": tuple(Role),
     "users": (Role.ADMIN,),
     "documents": (Role.ADMIN,),
@@ -185,10 +190,10 @@ def contract_providers_for(user: User) -> Select[tuple[Provider]]:
 
 def pupils_for(user: User) -> Select[tuple[Pupil]]:
     """The pupils whose records a user may read, by name: admins all; partnership staff those
-    on the roll of their partnership's schools; a head those on their school's roll. Officers
-    none (they see counts: `pupils_counted_for`). A provider none: once placements are
-    recorded, a provider will see the pupils currently placed with it, and this is the one
-    place to say so."""
+    on the roll of their partnership's schools; a head those on their school's roll; a provider
+    those placed with it lately (`provider_placements`). Officers none (they see counts:
+    `pupils_counted_for`). A provider reads a pupil only through its placements: the pupil's
+    own page stays closed to it (`_pupil_reader`)."""
     stmt = select(Pupil).order_by(Pupil.name_key, Pupil.id)
     if user.role is Role.ADMIN:
         return stmt
@@ -197,6 +202,64 @@ def pupils_for(user: User) -> Select[tuple[Pupil]]:
         return stmt.where(Pupil.school_id.in_(own))
     if user.role is Role.HEAD:
         return stmt.where(Pupil.school_id == user.school_id)
+    if user.role is Role.PROVIDER:
+        placed = provider_placements(user, clock.today()).with_only_columns(Placement.pupil_id)
+        return stmt.where(Pupil.id.in_(placed.order_by(None)))
+    return stmt.where(false())
+
+
+# How far back a provider keeps seeing a pupil after the placement: this term or the last,
+# about six months, long enough to send the last term's return and answer questions about it.
+PROVIDER_LOOKBACK_DAYS = 183
+
+
+def provider_window_start(today: date) -> date:
+    """The first day of the window in which a provider sees its placements: a placement that
+    ran on any day from here to today (or starts later) stays visible. One function, so a
+    calendar of terms can replace the fixed window."""
+    return today - timedelta(days=PROVIDER_LOOKBACK_DAYS)
+
+
+def provider_placements(user: User, today: date) -> Select[tuple[Placement]]:
+    """A provider's own placements that ran in its window or are still to come."""
+    return select(Placement).where(
+        Placement.provider_id == user.provider_id,
+        or_(Placement.finish_date.is_(None), Placement.finish_date >= provider_window_start(today)),
+    )
+
+
+def placements_for(user: User) -> Select[tuple[Placement]]:
+    """Placements whose pupil a user may read by name: admins all; partnership staff those of
+    their partnership's pupils; a head those of their school's pupils; a provider its own of
+    late (`provider_placements`), never another provider's. Officers none."""
+    stmt = select(Placement).order_by(Placement.start_date.desc(), Placement.id.desc())
+    if user.role is Role.ADMIN:
+        return stmt
+    if user.role is Role.STAFF:
+        own = select(School.id).where(School.partnership_id == user.partnership_id)
+        on_roll = select(Pupil.id).where(Pupil.school_id.in_(own))
+        return stmt.where(Placement.pupil_id.in_(on_roll))
+    if user.role is Role.HEAD:
+        on_roll = select(Pupil.id).where(Pupil.school_id == user.school_id)
+        return stmt.where(Placement.pupil_id.in_(on_roll))
+    if user.role is Role.PROVIDER:
+        window = provider_placements(user, clock.today()).with_only_columns(Placement.id)
+        return stmt.where(Placement.id.in_(window))
+    return stmt.where(false())
+
+
+def placement_providers_for(user: User) -> Select[tuple[Provider]]:
+    """The providers a user may place a pupil with: for staff, those their partnership uses
+    (suspended and closed ones too: placing with them is warned of and needs a reason); for
+    admins, the whole register."""
+    stmt = select(Provider).order_by(Provider.name)
+    if user.role is Role.ADMIN:
+        return stmt
+    if user.role is Role.STAFF:
+        used = select(provider_partnerships.c.provider_id).where(
+            provider_partnerships.c.partnership_id == user.partnership_id
+        )
+        return stmt.where(Provider.id.in_(used))
     return stmt.where(false())
 
 
@@ -235,6 +298,15 @@ def _pupil_reader(user: User, pupil: Pupil) -> bool:
     if user.role is Role.HEAD:
         return user.school_id is not None and user.school_id == pupil.school_id
     return False
+
+
+def _placement_editor(user: User, placement: Placement) -> bool:
+    """Admins, and staff of the pupil's partnership, while the placement runs."""
+    if placement.finish_date is not None:
+        return False
+    if user.role is Role.STAFF:
+        return user.partnership_id == placement.pupil.school.partnership_id
+    return user.role is Role.ADMIN
 
 
 def frameworks_for(user: User) -> Select[tuple[Framework]]:
@@ -553,6 +625,20 @@ _RULES = {
     (None, "list_pupils"): _roles(Role.ADMIN, Role.STAFF, Role.HEAD),
     ("Pupil", "view"): _pupil_reader,
     ("Pupil", "edit"): lambda user, pupil: user.role in PLANNERS and _pupil_reader(user, pupil),
+    # Placements are loaded through `placements_for`; these rules apply to one in scope.
+    ("Pupil", "add_placement"): lambda user, pupil: (
+        user.role in PLANNERS and _pupil_reader(user, pupil)
+    ),
+    ("Placement", "edit"): _placement_editor,
+    ("Placement", "end"): _placement_editor,
+    ("Placement", "review"): _placement_editor,
+    # The link to the pupil's own record (a provider reads the placement, not the record).
+    ("Placement", "see_pupil_record"): lambda user, placement: _pupil_reader(user, placement.pupil),
+    # Those who see placements of several partnerships may narrow the list to one.
+    (None, "filter_placements_by_partnership"): _roles(Role.ADMIN),
+    (None, "filter_placements_by_provider"): _roles(Role.ADMIN, Role.STAFF, Role.HEAD),
+    # The number of current placements with a provider (no names).
+    ("Provider", "count_placements"): _own_provider_or(*WATCHERS),
     ("Provider", "edit"): _roles(*PLANNERS),
     ("Provider", "schedule_visit"): lambda user, provider: (
         user.role in PLANNERS and provider.status is not ProviderStatus.CLOSED

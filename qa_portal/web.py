@@ -67,6 +67,7 @@ NAVIGATION = (
     ("contracts.index", "Contracts", "contracts", "contracts."),
     ("pupils.index", "Pupils", "pupils", "pupils."),
     ("concerns.index", "Concerns", "concerns", "concerns."),
+    ("placements.index", "Placements", "placements", "placements."),
     ("frameworks.index", "QA framework", "frameworks", "frameworks."),
     ("admin.users", "Users", "users", "admin.user"),
     ("providers.kinds", "Documents", "documents", "providers.kind"),

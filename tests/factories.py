@@ -300,3 +300,44 @@ def resolve(record, by: User, **fields):
     record.resolved_at = utcnow()
     db.session.flush()
     return record
+def placement(pupil_record=None, at: Provider | None = None, *, start=None, **fields):
+    """A placement of `pupil_record` (a new HBEP pupil unless given) with `at` (a compliant
+    provider unless given), from 30 days ago, open-ended, with one target and a review
+    planned within the half term, unless `fields` say otherwise."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from qa_portal.placements.models import (
+        Placement,
+        ReviewDate,
+        Target,
+        TargetArea,
+        Transport,
+    )
+
+    start = start or date.today() - timedelta(days=30)
+    targets = fields.pop("targets", None) or [
+        Target(position=0, area=TargetArea.ATTENDANCE, description="Attend 90% of sessions")
+    ]
+    reviews = fields.pop("review_dates", None)
+    record = Placement(
+        pupil=pupil_record or pupil(),
+        provider=at or compliant_provider(),
+        start_date=start,
+        days_per_week=fields.pop("days_per_week", 2),
+        sessions_per_week=fields.pop("sessions_per_week", 4),
+        hours_per_week=fields.pop("hours_per_week", Decimal("10.0")),
+        transport=fields.pop("transport", Transport.TAXI),
+        intervention=fields.pop("intervention", "Motor vehicle skills, two days a week"),
+        objectives=fields.pop("objectives", "Re-engage with learning; attend regularly"),
+        reintegration_plan=fields.pop("reintegration_plan", "One day back in school from spring"),
+        reporting=fields.pop("reporting", "Attendance daily by email; a termly return"),
+        **fields,
+    )
+    record.targets = targets
+    due = reviews if reviews is not None else [start + timedelta(days=42)]
+    record.review_dates = [ReviewDate(due_on=d) for d in due]
+    record.next_review_on = min(due) if due and record.finish_date is None else None
+    db.session.add(record)
+    db.session.flush()
+    return record

@@ -738,6 +738,84 @@ CASES = [
 ]
 
 
+def _placement_cases() -> list[Case]:
+    """Placements: of the head's school's pupil with the provider user's provider, and of a
+    LIP pupil with another provider."""
+    cases = [
+        Case(
+            "placements.index",
+            lambda r: "/placements",
+            ("admin", "staff", "head", "provider"),
+            note="names: officers see counts of pupils instead",
+        ),
+        Case(
+            "placements.new",
+            lambda r: f"/pupils/{r['pupil'].id}/placements/new",
+            ("admin", "staff"),
+        ),
+        Case(
+            "placements.new",
+            lambda r: f"/pupils/{r['pupil'].id}/placements/new",
+            ("admin", "staff"),
+            method="POST",
+            note="empty form",
+        ),
+        Case(
+            "placements.new",
+            lambda r: f"/pupils/{r['lip_pupil'].id}/placements/new",
+            ("admin", "staff"),
+            out_of_scope=("staff",),
+            note="another partnership's pupil",
+        ),
+    ]
+    for endpoint, path in (("placements.detail", ""), ("placements.agreement", "/agreement.pdf")):
+        cases.append(
+            Case(
+                endpoint,
+                lambda r, path=path: f"/placements/{r['placement'].id}{path}",
+                ("admin", "staff", "head", "provider"),
+                note="the head's school's pupil, with the provider user's provider",
+            )
+        )
+        cases.append(
+            Case(
+                endpoint,
+                lambda r, path=path: f"/placements/{r['lip_placement'].id}{path}",
+                ("admin", "staff", "head", "provider"),
+                out_of_scope=("staff", "head", "provider"),
+                note="another partnership's pupil, with another provider",
+            )
+        )
+    for endpoint, path in (
+        ("placements.edit", "/edit"),
+        ("placements.end", "/end"),
+        ("placements.review", "/reviews/new"),
+    ):
+        for method in ("GET", "POST"):
+            cases.append(
+                Case(
+                    endpoint,
+                    lambda r, path=path: f"/placements/{r['placement'].id}{path}",
+                    ("admin", "staff"),
+                    method=method,
+                    note="empty form" if method == "POST" else "",
+                )
+            )
+        cases.append(
+            Case(
+                endpoint,
+                lambda r, path=path: f"/placements/{r['lip_placement'].id}{path}",
+                ("admin", "staff"),
+                out_of_scope=("staff",),
+                note="another partnership's",
+            )
+        )
+    return cases
+
+
+CASES += _placement_cases()
+
+
 @pytest.fixture
 def records():
     schools = {(code, i): factories.school(code, i) for code in ("HBEP", "LIP") for i in (0, 1)}
@@ -797,6 +875,10 @@ def records():
     hbep_head = factories.user("head", school=factories.school(STAFF_SCHOOL, 0))
     concern = factories.concern(factories.user("staff"), at=own)
     resolved = factories.resolve(factories.concern(hbep_head, at=own), factories.user("staff"))
+    placements = {
+        "placement": factories.placement(pupils["pupil"], own),
+        "lip_placement": factories.placement(pupils["lip_pupil"], other_provider),
+    }
     db.session.commit()
     return {
         **signed,
@@ -804,6 +886,7 @@ def records():
         "concern": concern,
         "lip_concern": factories.concern(lip_lead, at=own),
         "resolved_concern": resolved,
+        **placements,
         "framework": framework,
         "visit": visit,
         "lip_visit": lip_visit,

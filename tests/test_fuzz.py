@@ -75,6 +75,7 @@ READS_QUERY = {
     "providers.kinds",
     "providers.upload",
     "pupils.index",
+    "placements.index",
     "visits.amend",
     "visits.index",
     "visits.new",
@@ -180,6 +181,7 @@ def _targets(s) -> list[Target]:
     first, second = dr.areas[0].criteria[0], dr.areas[0].criteria[1]
     kind = factories.kind("public_liability")
     school = factories.school("HBEP", 0)
+    pl = s["placement"]
     get = [
         ("main.home", "staff", "/"),
         ("main.follow_up_actions", "staff", "/visits/actions?due=now"),
@@ -246,6 +248,16 @@ def _targets(s) -> list[Target]:
         ("pupils.new", "staff", "/pupils/new"),
         ("pupils.detail", "staff", f"/pupils/{s['a_pupil'].id}"),
         ("pupils.edit", "staff", f"/pupils/{s['a_pupil'].id}/edit"),
+        ("placements.index", "staff", "/placements"),
+        ("placements.index", "admin", "/placements"),
+        ("placements.index", "provider", "/placements"),
+        ("placements.new", "staff", f"/pupils/{s['a_pupil'].id}/placements/new"),
+        ("placements.detail", "staff", f"/placements/{pl.id}"),
+        ("placements.detail", "provider", f"/placements/{pl.id}"),
+        ("placements.agreement", "provider", f"/placements/{pl.id}/agreement.pdf"),
+        ("placements.edit", "staff", f"/placements/{pl.id}/edit"),
+        ("placements.review", "staff", f"/placements/{pl.id}/reviews/new"),
+        ("placements.end", "staff", f"/placements/{pl.id}/end"),
         ("frameworks.index", "admin", "/frameworks"),
         ("frameworks.detail", "admin", f"/frameworks/{fw.id}"),
         ("frameworks.edit_criterion", "admin", f"/frameworks/{dr.id}/criteria/{first.id}"),
@@ -325,6 +337,12 @@ def _targets(s) -> list[Target]:
         Target("contracts.edit", "POST", "staff", f"/contracts/{s['contract'].id}/edit"),
         Target("pupils.new", "POST", "staff", "/pupils/new"),
         Target("pupils.edit", "POST", "staff", f"/pupils/{s['a_pupil'].id}/edit"),
+        Target("placements.new", "POST", "staff", f"/pupils/{s['a_pupil'].id}/placements/new"),
+        Target("placements.edit", "POST", "staff", f"/placements/{s['placement'].id}/edit"),
+        Target(
+            "placements.review", "POST", "staff", f"/placements/{s['placement'].id}/reviews/new"
+        ),
+        Target("placements.end", "POST", "staff", f"/placements/{s['placement'].id}/end"),
         Target("visits.new", "POST", "staff", "/visits/new"),
         Target(
             "visits.new",
@@ -482,6 +500,7 @@ def scene(app):
         "a_pupil": factories.pupil(factories.school("HBEP"), key_worker=lead),
         "concern": factories.concern(people["head"], at=own),
     }
+    records["placement"] = factories.placement(records["a_pupil"], own)
     db.session.commit()
     return records
 

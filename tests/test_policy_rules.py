@@ -95,6 +95,25 @@ ROWS = [
     ("planned_concern", "plan_visit", ()),
     ("concern_after_cancelled_visit", "plan_visit", ("admin", "staff")),
     ("closed_provider_concern", "plan_visit", ()),
+    # Placements: the one of "pupil" is with "provider"; the other, of a LIP pupil elsewhere.
+    ("pupil", "add_placement", ("admin", "staff")),
+    ("other_pupil", "add_placement", ("admin",)),
+    ("placement", "edit", ("admin", "staff")),
+    ("other_placement", "edit", ("admin",)),
+    ("ended_placement", "edit", ()),
+    ("placement", "end", ("admin", "staff")),
+    ("other_placement", "end", ("admin",)),
+    ("ended_placement", "end", ()),
+    ("placement", "review", ("admin", "staff")),
+    ("other_placement", "review", ("admin",)),
+    ("ended_placement", "review", ()),
+    # A provider reads the placement, never the pupil's own record.
+    ("placement", "see_pupil_record", ("admin", "staff", "head")),
+    ("other_placement", "see_pupil_record", ("admin",)),
+    (None, "filter_placements_by_partnership", ("admin",)),
+    (None, "filter_placements_by_provider", ("admin", "staff", "head")),
+    ("provider", "count_placements", ("admin", "officer", "staff", "provider")),
+    ("other_provider", "count_placements", ("admin", "officer", "staff")),
 ]
 
 SECTIONS = {
@@ -183,6 +202,22 @@ def records():
         "lead": lead,
         "pupil": factories.pupil(factories.school("HBEP")),
         "other_pupil": factories.pupil(factories.school("LIP")),
+        **_placements(own, other),
+    }
+
+
+def _placements(own, other) -> dict:
+    from datetime import date
+
+    from qa_portal.placements.models import Destination
+
+    pupil = factories.pupil(factories.school("HBEP"))
+    return {
+        "placement": factories.placement(pupil, own),
+        "other_placement": factories.placement(factories.pupil(factories.school("LIP")), other),
+        "ended_placement": factories.placement(
+            pupil, other, finish_date=date.today(), destination=Destination.RETURNED
+        ),
     }
 
 

@@ -15,12 +15,14 @@ from qa_portal.concerns.models import Concern
 from qa_portal.contracts.models import Contract
 from qa_portal.db import db
 from qa_portal.outbox import OutboxMessage
+from qa_portal.placements.models import Placement
 from qa_portal.providers.models import ComplianceItem, ItemStatus, Provider
 from qa_portal.pupils.models import Pupil
 from qa_portal.visits.models import Answer, Visit, VisitStatus
 from tests.conftest import sign_in
 
-# 10 providers, 100 visits, 250 compliance items, 50 contracts, 1,000 audit events, 250 pupils
+# 10 providers, 100 visits, 250 compliance items, 50 contracts, 1,000 audit events, 250 pupils,
+# 750 placements
 SCALE = 0.005
 COUNTED = {
     "providers": Provider,
@@ -32,6 +34,7 @@ COUNTED = {
     "audit_events": AuditEvent,
     "outbox_messages": OutboxMessage,
     "pupils": Pupil,
+    "placements": Placement,
 }
 
 

@@ -17,6 +17,8 @@ from qa_portal.db import db, utcnow
 from qa_portal.outbox import OutboxMessage
 from qa_portal.partnerships.models import School
 from qa_portal.partnerships.services import with_school_counts
+from qa_portal.placements.models import Placement
+from qa_portal.placements.services import review_counts
 from qa_portal.providers.compliance import DUE_SOON_DAYS, State, compliance_for
 from qa_portal.providers.models import (
     ComplianceItem,
@@ -25,6 +27,7 @@ from qa_portal.providers.models import (
     Provider,
     Requirement,
 )
+from qa_portal.pupils.models import Pupil
 from qa_portal.visits.models import FollowUpAction, Visit, VisitInvitee, VisitStatus
 from qa_portal.visits.services import overdue_providers
 
@@ -248,6 +251,30 @@ def _provider_needs(user: User) -> list[Need]:
         Need("document|documents missing or expired: upload them", page, len(missing_or_expired)),
         Need("document|documents expiring within 30 days: upload the renewal", page, len(due)),
     ]
+
+
+def _review_needs(user: User) -> list[Need]:
+    """The reviews of the placements of the pupils a member of staff is key worker of: due
+    within a week, and overdue."""
+    mine = select(Pupil.id).where(Pupil.key_worker_id == user.id)
+    placements = policy.placements_for(user).where(Placement.pupil_id.in_(mine))
+    due, overdue = review_counts(placements, clock.today())
+    return [
+        Need(
+            "placement|placements with a review overdue",
+            url_for("placements.index", reviews="overdue", key_worker=user.id),
+            overdue,
+        ),
+        Need(
+            "placement|placements with a review due within 7 days",
+            url_for("placements.index", reviews="due", key_worker=user.id),
+            due,
+        ),
+    ]
+
+
+def _staff_needs(user: User) -> list[Need]:
+    return _review_needs(user) + _register_needs(user) + _visit_needs(user)
 
 
 def _admin_and_register_needs(user: User) -> list[Need]:

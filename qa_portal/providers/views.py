@@ -24,6 +24,7 @@ from qa_portal.contracts.models import Contract
 from qa_portal.db import db
 from qa_portal.pagination import count, paginate, paginate_rows
 from qa_portal.partnerships.models import Partnership
+from qa_portal.placements.services import current_count as current_placements
 from qa_portal.providers import services
 from qa_portal.providers.compliance import State, active_kinds, assess
 from qa_portal.providers.forms import (
@@ -176,6 +177,11 @@ def _detail_context(provider: Provider, status_form: StatusForm | None = None) -
     latest = next((v for v in visits if v.status in JUDGED), None)
     return {
         **_contracts_context(provider),
+        "current_placements": (
+            current_placements(provider, clock.today())
+            if policy.can(current_user, "count_placements", provider)
+            else None
+        ),
         "provider": provider,
         "compliance": assess(provider, clock.today()),
         "status_form": status_form or StatusForm(),

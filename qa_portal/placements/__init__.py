@@ -1,0 +1,1 @@
+"""Placements: a pupil with a provider, the written agreement, the learning plan and its reviews."""
