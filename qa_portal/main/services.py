@@ -24,6 +24,7 @@ from qa_portal.providers.models import (
     Provider,
     Requirement,
 )
+from qa_portal.registration import services as registration
 from qa_portal.visits.models import FollowUpAction, Visit, VisitInvitee, VisitStatus
 from qa_portal.visits.services import overdue_providers
 
@@ -119,6 +120,18 @@ def _visit_needs(user: User) -> list[Need]:
             url_for("main.follow_up_actions", due="now"),
             db.session.scalar(select(func.count()).select_from(due.order_by(None).subquery())),
         ),
+    ]
+
+
+def _registration_needs(user: User) -> list[Need]:
+    flagged = registration.flagged_count(policy.registration_watched_for(user), clock.today())
+    return [
+        Need(
+            "provider|providers not registered with Ofsted that may need to be: "
+            "full-time pupils across all partnerships",
+            url_for("registration.index"),
+            flagged,
+        )
     ]
 
 
@@ -239,11 +252,13 @@ def _provider_needs(user: User) -> list[Need]:
 
 
 def _admin_and_register_needs(user: User) -> list[Need]:
-    return _admin_needs(user) + _register_needs(user) + _visit_needs(user)
+    return (
+        _admin_needs(user) + _register_needs(user) + _registration_needs(user) + _visit_needs(user)
+    )
 
 
 def _register_and_visit_needs(user: User) -> list[Need]:
-    return _register_needs(user) + _visit_needs(user)
+    return _register_needs(user) + _registration_needs(user) + _visit_needs(user)
 
 
 _BUILDERS = {
