@@ -76,6 +76,7 @@ def _register_blueprints(app: Flask) -> None:
     from qa_portal.placements.views import bp as placements_bp
     from qa_portal.providers.views import bp as providers_bp
     from qa_portal.pupils.views import bp as pupils_bp
+    from qa_portal.registration.views import bp as registration_bp
     from qa_portal.visits.views import bp as visits_bp
 
     for blueprint in (
@@ -88,6 +89,7 @@ def _register_blueprints(app: Flask) -> None:
         contracts_bp,
         concerns_bp,
         placements_bp,
+        registration_bp,
         frameworks_bp,
         admin_bp,
     ):

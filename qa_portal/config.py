@@ -21,6 +21,13 @@ def _int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
 
+def _choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = os.environ.get(name, default).strip().lower()
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+    return value
+
+
 def _list(name: str, default: str) -> tuple[str, ...]:
     raw = os.environ.get(name, default)
     return tuple(item.strip().lower() for item in raw.split(",") if item.strip())
@@ -102,6 +109,10 @@ def from_environment(instance_path: str) -> dict:
         # A placement of more hours a week than this is full-time education, which only a
         # provider registered with Ofsted (as an independent school) may give.
         "FULL_TIME_HOURS": _int("FULL_TIME_HOURS", 18),
+        # Which pupils make one full-time pupil enough to need registering as a school: "ehcp"
+        # (Education Act 1996 s.463 as in force) or "sen" (as the Children's Wellbeing and
+        # Schools Act 2026 s.43 amends it, once commenced). See qa_portal/registration.
+        "REGISTRATION_RULE": _choice("REGISTRATION_RULE", "ehcp", ("ehcp", "sen")),
     }
 
 

@@ -135,6 +135,27 @@ def providers_for(user: User) -> Select[tuple[Provider]]:
     return stmt
 
 
+def registration_watched_for(user: User) -> Select[tuple[Provider]]:
+    """The providers whose registration flag a user is shown: county-wide for officers and
+    admins; for staff, those their partnership uses or places its pupils with (the flag counts
+    every partnership's placements, but names none of their pupils)."""
+    stmt = providers_for(user).where(Provider.status != ProviderStatus.CLOSED)
+    if user.role is Role.STAFF:
+        used = select(provider_partnerships.c.provider_id).where(
+            provider_partnerships.c.partnership_id == user.partnership_id
+        )
+        own_schools = select(School.id).where(School.partnership_id == user.partnership_id)
+        placed = (
+            select(Placement.provider_id)
+            .join(Pupil, Pupil.id == Placement.pupil_id)
+            .where(Pupil.school_id.in_(own_schools))
+        )
+        return stmt.where(or_(Provider.id.in_(used), Provider.id.in_(placed)))
+    if user.role in COUNTY_WIDE:
+        return stmt
+    return stmt.where(false())
+
+
 def watched_providers_for(user: User) -> Select[tuple[Provider]]:
     """The open providers whose compliance this user answers for: staff, those their partnership
     uses; officers and admins, all of them."""
@@ -639,6 +660,8 @@ _RULES = {
     (None, "filter_placements_by_provider"): _roles(Role.ADMIN, Role.STAFF, Role.HEAD),
     # The number of current placements with a provider (no names).
     ("Provider", "count_placements"): _own_provider_or(*WATCHERS),
+    # Counts across every partnership, no pupil named: for those who answer for providers.
+    ("Provider", "see_registration_flag"): _roles(*WATCHERS),
     ("Provider", "edit"): _roles(*PLANNERS),
     ("Provider", "schedule_visit"): lambda user, provider: (
         user.role in PLANNERS and provider.status is not ProviderStatus.CLOSED

@@ -300,6 +300,8 @@ def resolve(record, by: User, **fields):
     record.resolved_at = utcnow()
     db.session.flush()
     return record
+
+
 def placement(pupil_record=None, at: Provider | None = None, *, start=None, **fields):
     """A placement of `pupil_record` (a new HBEP pupil unless given) with `at` (a compliant
     provider unless given), from 30 days ago, open-ended, with one target and a review

@@ -258,6 +258,12 @@ CASES = [
         note="another provider",
     ),
     Case("providers.expiring", lambda r: "/compliance/expiring", ("admin", "officer", "staff")),
+    Case(
+        "registration.index",
+        lambda r: "/providers/registration-check",
+        ("admin", "officer", "staff"),
+        note="counts across partnerships, no pupil named",
+    ),
     Case("visits.index", lambda r: "/visits", EVERYONE),
     Case("visits.new", lambda r: "/visits/new", ("admin", "staff")),
     Case(

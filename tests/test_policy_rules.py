@@ -67,6 +67,7 @@ ROWS = [
     ("provider", "see_documents", ("admin", "officer", "staff", "provider")),
     ("other_provider", "see_documents", ("admin", "officer", "staff")),
     ("provider", "schedule_visit", ("admin", "staff")),
+    ("provider", "see_registration_flag", ("admin", "officer", "staff")),
     ("closed_provider", "schedule_visit", ()),
     (None, "add_contract", ("admin", "staff")),
     (None, "filter_contracts_by_partnership", ("admin", "officer")),

@@ -28,6 +28,7 @@ from qa_portal.providers.models import (
     Requirement,
 )
 from qa_portal.pupils.models import Pupil
+from qa_portal.registration import services as registration
 from qa_portal.visits.models import FollowUpAction, Visit, VisitInvitee, VisitStatus
 from qa_portal.visits.services import overdue_providers
 
@@ -133,6 +134,18 @@ def _concern_needs(user: User) -> list[Need]:
             "concern|concerns about providers raised in your partnership, still open",
             url_for("concerns.index", status="open"),
             pagination.count(still_open),
+        )
+    ]
+
+
+def _registration_needs(user: User) -> list[Need]:
+    flagged = registration.flagged_count(policy.registration_watched_for(user), clock.today())
+    return [
+        Need(
+            "provider|providers not registered with Ofsted that may need to be: "
+            "full-time pupils across all partnerships",
+            url_for("registration.index"),
+            flagged,
         )
     ]
 
@@ -273,20 +286,24 @@ def _review_needs(user: User) -> list[Need]:
     ]
 
 
-def _staff_needs(user: User) -> list[Need]:
-    return _review_needs(user) + _register_needs(user) + _visit_needs(user)
-
-
 def _admin_and_register_needs(user: User) -> list[Need]:
-    return _admin_needs(user) + _register_needs(user) + _visit_needs(user)
+    return (
+        _admin_needs(user) + _register_needs(user) + _registration_needs(user) + _visit_needs(user)
+    )
 
 
 def _register_and_visit_needs(user: User) -> list[Need]:
-    return _register_needs(user) + _visit_needs(user)
+    return _register_needs(user) + _registration_needs(user) + _visit_needs(user)
 
 
 def _staff_needs(user: User) -> list[Need]:
-    return _register_needs(user) + _visit_needs(user) + _concern_needs(user)
+    return (
+        _review_needs(user)
+        + _register_needs(user)
+        + _registration_needs(user)
+        + _visit_needs(user)
+        + _concern_needs(user)
+    )
 
 
 _BUILDERS = {

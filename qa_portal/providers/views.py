@@ -43,6 +43,7 @@ from qa_portal.providers.models import (
     ProviderStatusChange,
     VocationalArea,
 )
+from qa_portal.registration import services as registration
 from qa_portal.visits.models import Visit, VisitStatus
 
 JUDGED = (VisitStatus.SIGNED_OFF, VisitStatus.PUBLISHED)
@@ -177,6 +178,11 @@ def _detail_context(provider: Provider, status_form: StatusForm | None = None) -
     latest = next((v for v in visits if v.status in JUDGED), None)
     return {
         **_contracts_context(provider),
+        "registration_flag": (
+            registration.flag_for(provider, clock.today())
+            if policy.can(current_user, "see_registration_flag", provider)
+            else None
+        ),
         "current_placements": (
             current_placements(provider, clock.today())
             if policy.can(current_user, "count_placements", provider)

@@ -1,0 +1,1 @@
+"""Providers that may have to register with Ofsted as an independent school."""
