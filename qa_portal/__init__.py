@@ -10,7 +10,7 @@ from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from qa_portal import cli, config, storage, web
+from qa_portal import cli, config, storage, terms, web
 from qa_portal.db import db
 from qa_portal.extensions import csrf, login_manager, migrate
 
@@ -29,6 +29,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.from_mapping(test_config)
     config.check_production(app.config)
+    terms.init_app(app)
     logging.basicConfig(level=logging.INFO)
 
     app.jinja_loader = ChoiceLoader(

@@ -97,6 +97,11 @@ def from_environment(instance_path: str) -> dict:
         # A placement of more hours a week than this is full-time education, which only a
         # provider registered with Ofsted (as an independent school) may give.
         "FULL_TIME_HOURS": _int("FULL_TIME_HOURS", 18),
+        # Term dates as JSON, {"2027/28": {"autumn": ["2027-09-02", "2027-12-17"], ...}}; a year
+        # given replaces the built-in one (qa_portal/terms.py), checked when the app starts.
+        "TERM_DATES": os.environ.get("TERM_DATES") or None,
+        # A term's missing returns count as overdue from this many days before it ends.
+        "RETURNS_OVERDUE_DAYS_BEFORE_END": _int("RETURNS_OVERDUE_DAYS_BEFORE_END", 14),
     }
 
 
