@@ -24,6 +24,7 @@ from qa_portal.providers.models import (
     VocationalArea,
 )
 from qa_portal.pupils.models import Pupil
+from qa_portal.returns.models import ReturnProgress, ReturnReminder, ReturnVersion, TermlyReturn
 from qa_portal.visits.models import (
     ActionCheck,
     Amendment,
@@ -67,10 +68,14 @@ __all__ = [
     "Review",
     "ReviewDate",
     "ReminderSent",
+    "ReturnProgress",
+    "ReturnReminder",
+    "ReturnVersion",
     "School",
     "SignInFailure",
     "Target",
     "TargetProgress",
+    "TermlyReturn",
     "TwoStepCredential",
     "User",
     "UserSession",

@@ -67,6 +67,7 @@ NAVIGATION = (
     ("contracts.index", "Contracts", "contracts", "contracts."),
     ("pupils.index", "Pupils", "pupils", "pupils."),
     ("placements.index", "Placements", "placements", "placements."),
+    ("returns.index", "Returns", "returns", "returns."),
     ("frameworks.index", "QA framework", "frameworks", "frameworks."),
     ("admin.users", "Users", "users", "admin.user"),
     ("providers.kinds", "Documents", "documents", "providers.kind"),
@@ -149,6 +150,7 @@ UPLOAD_ENDPOINTS = frozenset(
         "visits.checklist_area",
         "contracts.new",
         "contracts.edit",
+        "returns.upload",
     }
 )
 
