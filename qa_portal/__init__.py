@@ -75,6 +75,7 @@ def _register_blueprints(app: Flask) -> None:
     from qa_portal.placements.views import bp as placements_bp
     from qa_portal.providers.views import bp as providers_bp
     from qa_portal.pupils.views import bp as pupils_bp
+    from qa_portal.returns.views import bp as returns_bp
     from qa_portal.visits.views import bp as visits_bp
 
     for blueprint in (
@@ -86,6 +87,7 @@ def _register_blueprints(app: Flask) -> None:
         visits_bp,
         contracts_bp,
         placements_bp,
+        returns_bp,
         frameworks_bp,
         admin_bp,
     ):

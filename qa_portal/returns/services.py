@@ -369,6 +369,8 @@ def save_return(
     before = {} if is_new else {**snapshot(ret, placement.targets), "status": ret.status.label}
     _fill(ret, placement, data)
     if submit:
+        if ret.status is not ReturnStatus.SUBMITTED:
+            ret.submitted_at, ret.submitted_by_id = utcnow(), actor.id
         ret.status = ReturnStatus.SUBMITTED
     elif ret.status is not ReturnStatus.CHANGES_REQUESTED:
         ret.status = ReturnStatus.DRAFT
@@ -378,8 +380,6 @@ def save_return(
         return ret, False
     if not is_new:
         _touch_every_column(ret)
-    if submit:
-        ret.submitted_at, ret.submitted_by_id = utcnow(), actor.id
     action = action or ("submitted" if submit else "saved")
     _version(actor, ret, action, changes)
     audit.record(
