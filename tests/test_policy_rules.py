@@ -102,35 +102,51 @@ ROWS = [
     (None, "filter_placements_by_provider", ("admin", "staff", "head")),
     ("provider", "count_placements", ("admin", "officer", "staff", "provider")),
     ("other_provider", "count_placements", ("admin", "officer", "staff")),
+    # Termly returns: "placement"'s pupil is HBEP's, with "provider"; the other is LIP's.
+    (None, "send_returns", ("provider",)),
+    (None, "list_returns", ("admin", "staff", "head", "provider")),
+    (None, "filter_returns_by_partnership", ("admin",)),
+    (None, "filter_returns_by_provider", ("admin", "staff", "head")),
+    ("placement", "send_return", ("provider",)),
+    ("other_placement", "send_return", ()),
+    ("submitted_return", "edit", ("provider",)),
+    ("accepted_return", "edit", ()),
+    ("other_return", "edit", ()),
+    ("submitted_return", "review", ("admin", "staff")),
+    ("draft_return", "review", ()),
+    ("accepted_return", "review", ()),
+    ("other_return", "review", ("admin",)),
 ]
 
 SECTIONS = {
     "admin": {
         "home", "partnerships", "register", "expiring", "visits", "contracts", "pupils",
-        "placements", "frameworks", "users", "documents", "audit", "outbox", "account",
+        "placements", "returns", "frameworks", "users", "documents", "audit", "outbox",
+        "account",
     },
     "officer": {"home", "partnerships", "register", "expiring", "visits", "contracts", "pupils",
                 "frameworks", "account"},
     "staff": {"home", "own_partnership", "register", "expiring", "visits", "contracts", "pupils",
-              "placements", "frameworks", "account"},
+              "placements", "returns", "frameworks", "account"},
     "head": {"home", "own_partnership", "register", "visits", "contracts", "pupils",
-             "placements", "frameworks", "account"},
-    "provider": {"home", "own_provider", "visits", "contracts", "placements", "frameworks",
-                 "account"},
+             "placements", "returns", "frameworks", "account"},
+    "provider": {"home", "own_provider", "visits", "contracts", "placements", "returns",
+                 "frameworks", "account"},
 }  # fmt: skip
 
 MENU = {
     "admin": [
         "Home", "Partnerships", "Providers", "Expiring", "Visits", "Contracts", "Pupils",
-        "Placements", "QA framework", "Users", "Documents", "Audit log", "Outbox", "Your account",
+        "Placements", "Returns", "QA framework", "Users", "Documents", "Audit log", "Outbox",
+        "Your account",
     ],
     "officer": ["Home", "Partnerships", "Providers", "Expiring", "Visits", "Contracts", "Pupils",
                 "QA framework", "Your account"],
     "staff": ["Home", "My partnership", "Providers", "Expiring", "Visits", "Contracts", "Pupils",
-              "Placements", "QA framework", "Your account"],
+              "Placements", "Returns", "QA framework", "Your account"],
     "head": ["Home", "My partnership", "Providers", "Visits", "Contracts", "Pupils",
-             "Placements", "QA framework", "Your account"],
-    "provider": ["Home", "Your organisation", "Visits", "Contracts", "Placements",
+             "Placements", "Returns", "QA framework", "Your account"],
+    "provider": ["Home", "Your organisation", "Visits", "Contracts", "Placements", "Returns",
                  "QA framework", "Your account"],
 }  # fmt: skip
 
@@ -173,7 +189,8 @@ def records():
         "lead": lead,
         "pupil": factories.pupil(factories.school("HBEP")),
         "other_pupil": factories.pupil(factories.school("LIP")),
-        **_placements(own, other),
+        **(placements := _placements(own, other)),
+        **_returns(placements),
     }
 
 
@@ -189,6 +206,29 @@ def _placements(own, other) -> dict:
         "ended_placement": factories.placement(
             pupil, other, finish_date=date.today(), destination=Destination.RETURNED
         ),
+    }
+
+
+def _returns(placements: dict) -> dict:
+    from qa_portal.returns.models import ReturnStatus, TermlyReturn
+    from qa_portal.terms import Season
+
+    def made(placement, status, year=2026):
+        ret = TermlyReturn(
+            placement=placement,
+            term_year=year,
+            term_season=Season.AUTUMN,
+            status=status,
+            submitted_at=None if status is ReturnStatus.DRAFT else db.func.now(),
+        )
+        db.session.add(ret)
+        return ret
+
+    return {
+        "submitted_return": made(placements["placement"], ReturnStatus.SUBMITTED),
+        "accepted_return": made(placements["placement"], ReturnStatus.ACCEPTED, 2025),
+        "draft_return": made(placements["placement"], ReturnStatus.DRAFT, 2024),
+        "other_return": made(placements["other_placement"], ReturnStatus.SUBMITTED),
     }
 
 

@@ -248,8 +248,6 @@ def _missing(placement: Placement, data: ReturnIn) -> list[ReturnError]:
 
 
 def _shown(value) -> str | int | None:
-    if value is None or isinstance(value, int):
-        return value
     return getattr(value, "label", value)
 
 
@@ -278,7 +276,8 @@ def data_snapshot(placement: Placement, data: ReturnIn) -> dict:
 
 
 def _stripped(value):
-    return value.strip() if isinstance(value, str) else value
+    # An enum's member is a str too: only plain text is stripped.
+    return value.strip() if type(value) is str else value
 
 
 def _changes(before: dict, after: dict) -> dict:
@@ -291,8 +290,7 @@ def _changes(before: dict, after: dict) -> dict:
 
 def _fill(ret: TermlyReturn, placement: Placement, data: ReturnIn) -> None:
     for name in FIELDS:
-        value = getattr(data, name)
-        setattr(ret, name, value.strip() if isinstance(value, str) else value)
+        setattr(ret, name, _stripped(getattr(data, name)))
     given = {p.target_id: p for p in data.progress}
     kept = {p.target_id: p for p in ret.progress}
     for target in placement.targets:

@@ -298,6 +298,8 @@ def upload():
             db.session.commit()
             flash(f"{changed} return(s) submitted; {unchanged} unchanged.", "success")
             return redirect(url_for("returns.index", term=services.key_of(term)))
+    elif form.errors:
+        errors = [message for messages in form.errors.values() for message in messages]
     return render_template(
         "returns/upload.html",
         upload_form=form,
