@@ -7,12 +7,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
 
 from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, selectinload
-from sqlalchemy.orm.attributes import flag_modified
 
 from qa_portal import audit, links, outbox, terms
 from qa_portal.accounts.models import Role, User
@@ -280,12 +278,17 @@ def _stripped(value):
     return value.strip() if type(value) is str else value
 
 
-def _changes(before: dict, after: dict) -> dict:
+def changes(before: dict, after: dict) -> dict:
     return {
         LABELS.get(name, name): [before.get(name), value]
         for name, value in after.items()
         if before.get(name) != value and not (before.get(name) in (None, "") and value in ("",))
     }
+
+
+def values_of(data: ReturnIn) -> dict:
+    """The return's columns as `data` gives them."""
+    return {name: _stripped(getattr(data, name)) for name in FIELDS}
 
 
 def _fill(ret: TermlyReturn, placement: Placement, data: ReturnIn) -> None:
@@ -331,10 +334,6 @@ def _new_return(placement: Placement, term: Term) -> TermlyReturn:
     return ret
 
 
-# `existing` when the caller has not looked the return up (one form) rather than found none.
-LOOK_UP: Any = object()
-
-
 def save_return(
     actor: User,
     placement: Placement,
@@ -342,26 +341,16 @@ def save_return(
     data: ReturnIn,
     *,
     submit: bool,
-    existing: TermlyReturn | None = LOOK_UP,
-    action: str | None = None,
 ) -> tuple[TermlyReturn, bool]:
     """Save the provider's return as a draft, or submit it; returns it and whether anything
     changed. A return can be corrected until it is accepted; sending the same answers again
-    changes nothing (no new version), so a retried submit is stored once. A caller importing
-    many passes each `existing` return (None: there is none yet), so nothing is queried here
-    and the new rows are inserted together at the next flush."""
+    changes nothing (no new version), so a retried submit is stored once."""
     if found := problems(placement, data, submitting=submit):
         raise found[0]
-    batch = existing is not LOOK_UP
-    ret = existing if batch else find(placement, term)
+    ret = find(placement, term)
     if ret is not None and ret.status is ReturnStatus.ACCEPTED:
         raise ReturnError("This return has been accepted: it can no longer be changed")
-    if ret is None and batch:
-        ret = TermlyReturn(
-            placement=placement, term_year=term.year, term_season=term.season, version=0
-        )
-        db.session.add(ret)
-    elif ret is None:
+    if ret is None:
         ret = _new_return(placement, term)
     is_new = not ret.version
     before = {} if is_new else {**snapshot(ret, placement.targets), "status": ret.status.label}
@@ -373,13 +362,11 @@ def save_return(
     elif ret.status is not ReturnStatus.CHANGES_REQUESTED:
         ret.status = ReturnStatus.DRAFT
     after = {**snapshot(ret, placement.targets), "status": ret.status.label}
-    changes = _changes(before, after)
-    if not is_new and not changes:
+    changed = changes(before, after)
+    if not is_new and not changed:
         return ret, False
-    if not is_new:
-        _touch_every_column(ret)
-    action = action or ("submitted" if submit else "saved")
-    _version(actor, ret, action, changes)
+    action = "submitted" if submit else "saved"
+    _version(actor, ret, action, changed)
     audit.record(
         f"return_{action}",
         actor=actor,
@@ -387,20 +374,9 @@ def save_return(
         pupil=placement.pupil,
         summary=f"{ReturnVersion.ACTIONS[action]}: {_term_label(ret)} return from "
         f"{placement.provider.name}",
-        details={"fields": sorted(changes)},
+        details={"fields": sorted(changed)},
     )
     return ret, True
-
-
-def _touch_every_column(ret: TermlyReturn) -> None:
-    """Every changed return writes all its columns, so an import's updates are one statement
-    of one shape however the rows differ."""
-    for name in (*FIELDS, "status"):
-        flag_modified(ret, name)
-    for row in ret.progress:
-        if row.id is not None:
-            flag_modified(row, "progress")
-            flag_modified(row, "comment")
 
 
 def _term_label(ret: TermlyReturn) -> str:
@@ -423,7 +399,7 @@ def review_return(actor: User, ret: TermlyReturn, *, accept: bool, comment: str)
     ret.reviewed_at, ret.reviewed_by_id = utcnow(), actor.id
     after = {"status": ret.status.label, "review_comment": comment}
     action = "accepted" if accept else "changes_requested"
-    _version(actor, ret, action, _changes(before, after))
+    _version(actor, ret, action, changes(before, after))
     audit.record(
         f"return_{action}",
         actor=actor,

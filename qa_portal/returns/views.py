@@ -183,9 +183,7 @@ def form(placement_id: int, term_key: str):
         if not _show_problems(form, placement, data, submit):
             result = _apply(
                 form,
-                lambda: services.save_return(
-                    current_user, placement, term, data, submit=submit, existing=ret
-                ),
+                lambda: services.save_return(current_user, placement, term, data, submit=submit),
             )
             if result is not FAILED:
                 flash("Return submitted." if submit else "Draft saved.", "success")
