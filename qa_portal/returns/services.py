@@ -410,6 +410,14 @@ def review_return(actor: User, ret: TermlyReturn, *, accept: bool, comment: str)
     )
 
 
+def record_template_download(actor: User, term: Term, pupils: int) -> None:
+    audit.record(
+        "return_template_downloaded",
+        actor=actor,
+        summary=f"Downloaded the {term.label} returns spreadsheet naming {pupils} pupil(s)",
+    )
+
+
 def record_view(actor: User, ret: TermlyReturn) -> None:
     audit.record(
         "return_viewed",
@@ -523,7 +531,7 @@ def send_reminders(today: date) -> int:
     calendar = terms.calendar()
     term = calendar.term_on(today)
     if today <= calendar.returns_due_after(term):
-        term = calendar.previous_term(term)
+        return 0
     reminded = select(ReturnReminder.provider_id).where(
         ReturnReminder.term_year == term.year, ReturnReminder.term_season == term.season
     )
@@ -576,5 +584,10 @@ def send_reminders(today: date) -> int:
         for address in to:
             outbox.queue(address, f"{term.label}: termly returns overdue", body)
             queued += 1
+        audit.record(
+            "return_reminder_sent",
+            target=provider,
+            summary=f"Reminded of {len(placements)} missing {term.label} return(s)",
+        )
     db.session.flush()
     return queued

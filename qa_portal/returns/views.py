@@ -258,6 +258,8 @@ def _own_placements():
 def template(fmt: str):
     term = _term(request.args.get("term"))
     rows = spreadsheet.template_rows(_own_placements(), term)
+    services.record_template_download(current_user, term, len(rows))
+    db.session.commit()
     name = f"returns-{services.key_of(term)}.{fmt}"
     if fmt == "xlsx":
         data, mimetype = spreadsheet.build_xlsx(rows, term), spreadsheet.XLSX_TYPE
