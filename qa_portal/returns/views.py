@@ -18,7 +18,7 @@ from qa_portal.partnerships.models import School
 from qa_portal.placements.models import Placement, Progress
 from qa_portal.providers.models import Provider
 from qa_portal.pupils.models import Pupil
-from qa_portal.returns import services, spreadsheet
+from qa_portal.returns import services, spreadsheet, timeline  # noqa: F401 (the timeline's source)
 from qa_portal.returns.forms import (
     ReturnFilterForm,
     ReturnForm,

@@ -247,3 +247,10 @@ def test_the_provider_home_page_takes_the_same_queries_at_any_size(login, world)
         _submitted(world, placement)
     db.session.commit()
     assert measure() == small
+
+
+def test_a_return_sent_in_shows_on_the_pupils_timeline(login, world):
+    ret = _submitted(world, world.placements[0])
+    page = login(world.staff).get(f"/pupils/{world.placements[0].pupil_id}").get_data(as_text=True)
+    assert "Termly return" in page
+    assert f"/returns/{ret.id}" in page
