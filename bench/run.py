@@ -197,6 +197,7 @@ def run_all(work: Path) -> None:
     image_memory()
     report(env, visit_id)
     print(*__import__("bench.send_email").send_email.send_email_figures(), sep="\n")
+    print(*__import__("bench.returns_import").returns_import.returns_import_figures(env), sep="\n")
 
 
 def photo_upload(base: str, visit_id: int) -> tuple[int, float]:

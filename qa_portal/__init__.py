@@ -77,6 +77,7 @@ def _register_blueprints(app: Flask) -> None:
     from qa_portal.providers.views import bp as providers_bp
     from qa_portal.pupils.views import bp as pupils_bp
     from qa_portal.registration.views import bp as registration_bp
+    from qa_portal.returns.views import bp as returns_bp
     from qa_portal.visits.views import bp as visits_bp
 
     for blueprint in (
@@ -90,6 +91,7 @@ def _register_blueprints(app: Flask) -> None:
         concerns_bp,
         placements_bp,
         registration_bp,
+        returns_bp,
         frameworks_bp,
         admin_bp,
     ):

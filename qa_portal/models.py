@@ -25,6 +25,7 @@ from qa_portal.providers.models import (
     VocationalArea,
 )
 from qa_portal.pupils.models import Pupil
+from qa_portal.returns.models import ReturnProgress, ReturnReminder, ReturnVersion, TermlyReturn
 from qa_portal.visits.models import (
     ActionCheck,
     Amendment,
@@ -69,10 +70,14 @@ __all__ = [
     "Review",
     "ReviewDate",
     "ReminderSent",
+    "ReturnProgress",
+    "ReturnReminder",
+    "ReturnVersion",
     "School",
     "SignInFailure",
     "Target",
     "TargetProgress",
+    "TermlyReturn",
     "TwoStepCredential",
     "User",
     "UserSession",

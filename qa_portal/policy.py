@@ -33,6 +33,7 @@ from qa_portal.providers.models import (
     provider_partnerships,
 )
 from qa_portal.pupils.models import Pupil
+from qa_portal.returns.models import ReturnStatus, TermlyReturn
 from qa_portal.visits.models import (
     ActionStatus,
     Amendment,
@@ -68,6 +69,8 @@ SECTIONS: dict[str, tuple[Role, ...]] = {
     # Placements name pupils: officers see none (their counts are on the pupils' page); a
     # provider sees its own.
     "placements": (Role.ADMIN, Role.STAFF, Role.HEAD, Role.PROVIDER),
+    # Termly returns name pupils too: the provider sends its own, the partnership reads them.
+    "returns": (Role.ADMIN, Role.STAFF, Role.HEAD, Role.PROVIDER),
     "frameworks": tuple(Role),
     "users": (Role.ADMIN,),
     "documents": (Role.ADMIN,),
@@ -267,6 +270,26 @@ def placements_for(user: User) -> Select[tuple[Placement]]:
         window = provider_placements(user, clock.today()).with_only_columns(Placement.id)
         return stmt.where(Placement.id.in_(window))
     return stmt.where(false())
+
+
+def returns_for(user: User) -> Select[tuple[TermlyReturn]]:
+    """Termly returns of the placements a user may read (`placements_for`): a provider its
+    own, a head those of their school's pupils, staff their partnership's; officers none."""
+    scope = placements_for(user).with_only_columns(Placement.id).order_by(None)
+    return (
+        select(TermlyReturn).where(TermlyReturn.placement_id.in_(scope)).order_by(TermlyReturn.id)
+    )
+
+
+def _own_placement(user: User, placement: Placement) -> bool:
+    return user.role is Role.PROVIDER and user.provider_id == placement.provider_id
+
+
+def _return_reviewer(user: User, ret: TermlyReturn) -> bool:
+    """Admins, and staff of the pupil's partnership (its key workers and co-ordinators)."""
+    if user.role is Role.STAFF:
+        return user.partnership_id == ret.placement.pupil.school.partnership_id
+    return user.role is Role.ADMIN
 
 
 def placement_providers_for(user: User) -> Select[tuple[Provider]]:
@@ -658,6 +681,19 @@ _RULES = {
     # Those who see placements of several partnerships may narrow the list to one.
     (None, "filter_placements_by_partnership"): _roles(Role.ADMIN),
     (None, "filter_placements_by_provider"): _roles(Role.ADMIN, Role.STAFF, Role.HEAD),
+    # Termly returns: the provider sends its own, correctable until accepted; the pupil's
+    # partnership reviews one submitted.
+    (None, "send_returns"): _roles(Role.PROVIDER),
+    (None, "list_returns"): _roles(Role.ADMIN, Role.STAFF, Role.HEAD, Role.PROVIDER),
+    (None, "filter_returns_by_partnership"): _roles(Role.ADMIN),
+    (None, "filter_returns_by_provider"): _roles(Role.ADMIN, Role.STAFF, Role.HEAD),
+    ("Placement", "send_return"): _own_placement,
+    ("TermlyReturn", "edit"): lambda user, ret: (
+        ret.status is not ReturnStatus.ACCEPTED and _own_placement(user, ret.placement)
+    ),
+    ("TermlyReturn", "review"): lambda user, ret: (
+        ret.status is ReturnStatus.SUBMITTED and _return_reviewer(user, ret)
+    ),
     # The number of current placements with a provider (no names).
     ("Provider", "count_placements"): _own_provider_or(*WATCHERS),
     # Counts across every partnership, no pupil named: for those who answer for providers.

@@ -64,10 +64,11 @@ NAVIGATION = (
     ("providers.index", "Your organisation", "own_provider", "providers."),
     ("providers.expiring", "Expiring", "expiring", "providers.expiring"),
     ("visits.index", "Visits", "visits", "visits."),
-    ("contracts.index", "Contracts", "contracts", "contracts."),
     ("pupils.index", "Pupils", "pupils", "pupils."),
-    ("concerns.index", "Concerns", "concerns", "concerns."),
     ("placements.index", "Placements", "placements", "placements."),
+    ("returns.index", "Returns", "returns", "returns."),
+    ("contracts.index", "Contracts", "contracts", "contracts."),
+    ("concerns.index", "Concerns", "concerns", "concerns."),
     ("frameworks.index", "QA framework", "frameworks", "frameworks."),
     ("admin.users", "Users", "users", "admin.user"),
     ("providers.kinds", "Documents", "documents", "providers.kind"),
@@ -150,6 +151,7 @@ UPLOAD_ENDPOINTS = frozenset(
         "visits.checklist_area",
         "contracts.new",
         "contracts.edit",
+        "returns.upload",
     }
 )
 

@@ -8,16 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
-from qa_portal import outbox
+from qa_portal import outbox, terms
 from qa_portal.accounts.models import Role
 from qa_portal.contracts import services as contracts
 from qa_portal.db import db
 from qa_portal.frameworks import services as frameworks
 from qa_portal.providers.services import Upload
+from qa_portal.returns import services as returns
 from qa_portal.visits.models import Visit, VisitStatus, VisitType
 from tests import factories
 
@@ -822,6 +823,83 @@ def _placement_cases() -> list[Case]:
 CASES += _placement_cases()
 
 
+def _term_key() -> str:
+    return returns.key_of(terms.current_term())
+
+
+# Termly returns: "own_return" is the HBEP pupil's with the provider user's provider, submitted;
+# "lip_return" another partnership's pupil's with another provider.
+RETURN_CASES = [
+    Case(
+        "returns.index",
+        lambda r: "/returns",
+        ("admin", "staff", "head", "provider"),
+        note="names: officers see none",
+    ),
+    Case(
+        "returns.form",
+        lambda r: f"/placements/{r['placement'].id}/returns/{_term_key()}",
+        ("provider",),
+    ),
+    Case(
+        "returns.form",
+        lambda r: f"/placements/{r['placement'].id}/returns/{_term_key()}",
+        ("provider",),
+        ok=302,
+        method="POST",
+        note="saved as a draft",
+    ),
+    Case(
+        "returns.form",
+        lambda r: f"/placements/{r['lip_placement'].id}/returns/{_term_key()}",
+        ("provider",),
+        out_of_scope=("provider",),
+        note="another provider's placement",
+    ),
+    Case(
+        "returns.detail",
+        lambda r: f"/returns/{r['own_return'].id}",
+        ("admin", "staff", "head", "provider"),
+    ),
+    Case(
+        "returns.detail",
+        lambda r: f"/returns/{r['lip_return'].id}",
+        ("admin", "staff", "head", "provider"),
+        out_of_scope=("staff", "head", "provider"),
+        note="another partnership's pupil, with another provider",
+    ),
+    Case(
+        "returns.review",
+        lambda r: f"/returns/{r['own_return'].id}/review",
+        ("admin", "staff"),
+        ok=400,
+        method="POST",
+        note="a change asked with no comment",
+    ),
+    Case(
+        "returns.review",
+        lambda r: f"/returns/{r['lip_return'].id}/review",
+        ("admin", "staff"),
+        ok=400,
+        out_of_scope=("staff",),
+        method="POST",
+        note="another partnership's",
+    ),
+    Case("returns.template", lambda r: "/returns/template.xlsx", ("provider",)),
+    Case("returns.template", lambda r: "/returns/template.csv", ("provider",), note="CSV"),
+    Case("returns.upload", lambda r: "/returns/upload", ("provider",)),
+    Case(
+        "returns.upload",
+        lambda r: "/returns/upload",
+        ("provider",),
+        ok=400,
+        method="POST",
+        note="no file",
+    ),
+]
+CASES += RETURN_CASES
+
+
 @pytest.fixture
 def records():
     schools = {(code, i): factories.school(code, i) for code in ("HBEP", "LIP") for i in (0, 1)}
@@ -885,6 +963,7 @@ def records():
         "placement": factories.placement(pupils["pupil"], own),
         "lip_placement": factories.placement(pupils["lip_pupil"], other_provider),
     }
+    placements |= _returns(placements)
     db.session.commit()
     return {
         **signed,
@@ -907,6 +986,24 @@ def records():
         "item": item,
         "other_item": other_item,
     }
+
+
+def _returns(placements: dict) -> dict:
+    from qa_portal.returns.models import ReturnStatus, TermlyReturn
+
+    term = terms.current_term()
+    made = {
+        f"{name}_return": TermlyReturn(
+            placement=placements[key],
+            term_year=term.year,
+            term_season=term.season,
+            status=ReturnStatus.SUBMITTED,
+            submitted_at=datetime.now(UTC),
+        )
+        for name, key in (("own", "placement"), ("lip", "lip_placement"))
+    }
+    db.session.add_all(made.values())
+    return made
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.method} {c.endpoint} {c.note}".strip())

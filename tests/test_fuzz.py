@@ -21,10 +21,12 @@ import pytest
 from PIL import Image
 from sqlalchemy import String, Text, select
 
+from qa_portal import terms
 from qa_portal.contracts import services as contract_services
 from qa_portal.db import db
 from qa_portal.frameworks import services as frameworks
 from qa_portal.providers.services import Upload
+from qa_portal.returns import services as returns
 from qa_portal.visits import reports
 from qa_portal.visits.models import (
     FollowUpAction,
@@ -77,6 +79,9 @@ READS_QUERY = {
     "providers.upload",
     "pupils.index",
     "placements.index",
+    "returns.index",
+    "returns.template",
+    "returns.upload",
     "visits.amend",
     "visits.index",
     "visits.new",
@@ -445,7 +450,26 @@ def _targets(s) -> list[Target]:
         # Sign-in failures are throttled per address: the very last.
         Target("accounts.sign_in", "POST", "anon", "/sign-in"),
     ]
-    return [Target(e, "GET", r, u) for e, r, u in get] + post
+    return [Target(e, "GET", r, u) for e, r, u in get] + post + _return_targets(s)
+
+
+def _return_targets(s) -> list[Target]:
+    placement, ret = s["placement"], s["return"]
+    form = f"/placements/{placement.id}/returns/{returns.key_of(terms.current_term())}"
+    return [
+        Target("returns.index", "GET", "staff", "/returns"),
+        Target("returns.index", "GET", "provider", "/returns"),
+        Target("returns.detail", "GET", "staff", f"/returns/{ret.id}"),
+        Target("returns.template", "GET", "provider", "/returns/template.xlsx"),
+        Target("returns.template", "GET", "provider", "/returns/template.csv"),
+        Target("returns.upload", "GET", "provider", "/returns/upload"),
+        Target("returns.form", "GET", "provider", form),
+        Target(
+            "returns.review", "POST", "staff", f"/returns/{ret.id}/review", f"/returns/{ret.id}"
+        ),
+        Target("returns.upload", "POST", "provider", "/returns/upload"),
+        Target("returns.form", "POST", "provider", form),
+    ]
 
 
 # --- the records the routes need -----------------------------------------------------------------
@@ -503,8 +527,26 @@ def scene(app):
         "concern": factories.concern(people["head"], at=own),
     }
     records["placement"] = factories.placement(records["a_pupil"], own)
+    records["return"] = _submitted_return(records["placement"])
     db.session.commit()
     return records
+
+
+def _submitted_return(placement):
+    from datetime import UTC, datetime
+
+    from qa_portal.returns.models import ReturnStatus, TermlyReturn
+
+    term = terms.current_term()
+    ret = TermlyReturn(
+        placement=placement,
+        term_year=term.year,
+        term_season=term.season,
+        status=ReturnStatus.SUBMITTED,
+        submitted_at=datetime.now(UTC),
+    )
+    db.session.add(ret)
+    return ret
 
 
 def _jpeg() -> bytes:

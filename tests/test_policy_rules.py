@@ -115,35 +115,52 @@ ROWS = [
     (None, "filter_placements_by_provider", ("admin", "staff", "head")),
     ("provider", "count_placements", ("admin", "officer", "staff", "provider")),
     ("other_provider", "count_placements", ("admin", "officer", "staff")),
+    # Termly returns: "placement"'s pupil is HBEP's, with "provider"; the other is LIP's.
+    (None, "send_returns", ("provider",)),
+    (None, "list_returns", ("admin", "staff", "head", "provider")),
+    (None, "filter_returns_by_partnership", ("admin",)),
+    (None, "filter_returns_by_provider", ("admin", "staff", "head")),
+    ("placement", "send_return", ("provider",)),
+    ("other_placement", "send_return", ()),
+    ("submitted_return", "edit", ("provider",)),
+    ("accepted_return", "edit", ()),
+    ("other_return", "edit", ()),
+    ("submitted_return", "review", ("admin", "staff")),
+    ("draft_return", "review", ()),
+    ("accepted_return", "review", ()),
+    ("other_return", "review", ("admin",)),
 ]
 
 SECTIONS = {
     "admin": {
-        "home", "partnerships", "register", "expiring", "visits", "contracts", "pupils",
-        "concerns", "frameworks", "users", "documents", "audit", "outbox", "account",
+        "home", "partnerships", "register", "expiring", "visits", "pupils", "placements",
+        "returns", "contracts", "concerns", "frameworks", "users", "documents", "audit", "outbox",
+        "account",
     },
-    "officer": {"home", "partnerships", "register", "expiring", "visits", "contracts", "pupils",
+    "officer": {"home", "partnerships", "register", "expiring", "visits", "pupils", "contracts",
                 "concerns", "frameworks", "account"},
-    "staff": {"home", "own_partnership", "register", "expiring", "visits", "contracts", "pupils",
-              "concerns", "frameworks", "account"},
-    "head": {"home", "own_partnership", "register", "visits", "contracts", "pupils", "concerns",
-             "frameworks", "account"},
-    "provider": {"home", "own_provider", "visits", "contracts", "frameworks", "account"},
+    "staff": {"home", "own_partnership", "register", "expiring", "visits", "pupils", "placements",
+              "returns", "contracts", "concerns", "frameworks", "account"},
+    "head": {"home", "own_partnership", "register", "visits", "pupils", "placements", "returns",
+             "contracts", "concerns", "frameworks", "account"},
+    "provider": {"home", "own_provider", "visits", "placements", "returns", "contracts",
+                 "frameworks", "account"},
 }  # fmt: skip
 
 MENU = {
     "admin": [
-        "Home", "Partnerships", "Providers", "Expiring", "Visits", "Contracts", "Pupils",
-        "Concerns", "QA framework", "Users", "Documents", "Audit log", "Outbox", "Your account",
+        "Home", "Partnerships", "Providers", "Expiring", "Visits", "Pupils", "Placements",
+        "Returns", "Contracts", "Concerns", "QA framework", "Users", "Documents", "Audit log",
+        "Outbox", "Your account",
     ],
-    "officer": ["Home", "Partnerships", "Providers", "Expiring", "Visits", "Contracts", "Pupils",
+    "officer": ["Home", "Partnerships", "Providers", "Expiring", "Visits", "Pupils", "Contracts",
                 "Concerns", "QA framework", "Your account"],
-    "staff": ["Home", "My partnership", "Providers", "Expiring", "Visits", "Contracts", "Pupils",
-              "Concerns", "QA framework", "Your account"],
-    "head": ["Home", "My partnership", "Providers", "Visits", "Contracts", "Pupils", "Concerns",
-             "QA framework", "Your account"],
-    "provider": ["Home", "Your organisation", "Visits", "Contracts", "QA framework",
-                 "Your account"],
+    "staff": ["Home", "My partnership", "Providers", "Expiring", "Visits", "Pupils", "Placements",
+              "Returns", "Contracts", "Concerns", "QA framework", "Your account"],
+    "head": ["Home", "My partnership", "Providers", "Visits", "Pupils", "Placements", "Returns",
+             "Contracts", "Concerns", "QA framework", "Your account"],
+    "provider": ["Home", "Your organisation", "Visits", "Placements", "Returns", "Contracts",
+                 "QA framework", "Your account"],
 }  # fmt: skip
 
 
@@ -203,7 +220,8 @@ def records():
         "lead": lead,
         "pupil": factories.pupil(factories.school("HBEP")),
         "other_pupil": factories.pupil(factories.school("LIP")),
-        **_placements(own, other),
+        **(placements := _placements(own, other)),
+        **_returns(placements),
     }
 
 
@@ -219,6 +237,29 @@ def _placements(own, other) -> dict:
         "ended_placement": factories.placement(
             pupil, other, finish_date=date.today(), destination=Destination.RETURNED
         ),
+    }
+
+
+def _returns(placements: dict) -> dict:
+    from qa_portal.returns.models import ReturnStatus, TermlyReturn
+    from qa_portal.terms import Season
+
+    def made(placement, status, year=2026):
+        ret = TermlyReturn(
+            placement=placement,
+            term_year=year,
+            term_season=Season.AUTUMN,
+            status=status,
+            submitted_at=None if status is ReturnStatus.DRAFT else db.func.now(),
+        )
+        db.session.add(ret)
+        return ret
+
+    return {
+        "submitted_return": made(placements["placement"], ReturnStatus.SUBMITTED),
+        "accepted_return": made(placements["placement"], ReturnStatus.ACCEPTED, 2025),
+        "draft_return": made(placements["placement"], ReturnStatus.DRAFT, 2024),
+        "other_return": made(placements["other_placement"], ReturnStatus.SUBMITTED),
     }
 
 

@@ -29,6 +29,7 @@ from qa_portal.providers.models import (
 )
 from qa_portal.pupils.models import Pupil
 from qa_portal.registration import services as registration
+from qa_portal.returns import home as returns_home
 from qa_portal.visits.models import FollowUpAction, Visit, VisitInvitee, VisitStatus
 from qa_portal.visits.services import overdue_providers
 
@@ -50,7 +51,9 @@ class Need:
 
 def needs_for(user: User) -> list[Need]:
     builder = _BUILDERS.get(user.role)
-    return [need for need in builder(user) if need.count] if builder else []
+    found = builder(user) if builder else []
+    found += [Need(*need) for need in returns_home.needs(user)]
+    return [need for need in found if need.count]
 
 
 def _admin_needs(user: User) -> list[Need]:
@@ -329,4 +332,5 @@ def home_for(user: User) -> dict[str, Any]:
         ).all()
     if user.role is Role.PROVIDER:
         context["providers"] = db.session.scalars(policy.providers_for(user).limit(5)).all()
+        context["returns"] = returns_home.provider_summary(user)
     return context

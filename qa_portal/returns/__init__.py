@@ -1,0 +1,1 @@
+"""Termly returns: providers' feedback per pupil per term, reviewed by the partnership."""
