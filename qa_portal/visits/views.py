@@ -366,7 +366,7 @@ def record_placed_pupils(visit_id: int):
     if form.validate_on_submit():
         try:
             added, removed = fieldwork.record_placed_pupils(
-                current_user, visit, listed, set(form.pupil_ids.data)
+                current_user, visit, listed, set(form.pupil_ids.data or ())
             )
             db.session.commit()
         except fieldwork.FieldworkError as exc:
