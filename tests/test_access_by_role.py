@@ -531,6 +531,16 @@ CASES = [
         note="empty form",
     ),
     Case(
+        "visits.record_placed_pupils",
+        lambda r: f"/visits/{r['visit'].id}/pupils/placed",
+        ("admin", "staff"),
+        ok=302,
+        method="POST",
+        out_of_scope=("head", "provider"),
+        special=(("officer", 403),),
+        note="nothing ticked: nothing to record",
+    ),
+    Case(
         "visits.remove_pupil",
         lambda r: f"/visits/{r['visit'].id}/pupils/999999/remove",
         ("admin", "staff"),

@@ -370,6 +370,14 @@ def _targets(s) -> list[Target]:
         Target("visits.detail", "POST", "staff", f"/visits/{v.id}"),
         Target("visits.add_pupil", "POST", "staff", f"/visits/{v.id}/pupils", f"/visits/{v.id}"),
         Target(
+            "visits.record_placed_pupils",
+            "POST",
+            "staff",
+            f"/visits/{v.id}/pupils/placed",
+            f"/visits/{v.id}",
+            fields=("pupil_ids",),
+        ),
+        Target(
             "visits.check_action",
             "POST",
             "staff",

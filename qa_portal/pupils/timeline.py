@@ -1,9 +1,8 @@
 """A pupil's timeline: everything recorded about the pupil, newest first, from every feature.
 
 A feature adds its events with `@source`: a function of (pupil, user) returning `Event`s
-the user may see, in one query. Placements, agreements, reviews and termly returns will
-each add one. Visits record the pupils seen as free text (a name and a school), not as links
-to pupils, so they add nothing yet.
+the user may see, in one query. Placements (with their reviews) and the visits a pupil was
+seen on add theirs; termly returns will add one.
 """
 
 from __future__ import annotations

@@ -155,6 +155,19 @@ class ResponseForm(PortalForm):
     submit = SubmitField("Send response", widget=GovSubmitInput())
 
 
+class PlacedPupilsForm(PortalForm):
+    # The tick list is checked by the service against the pupils it was built from, so a
+    # swapped id gets the service's message rather than WTForms' "not a valid choice".
+    pupil_ids = SelectMultipleField(
+        "Pupils placed here on the visit's date",
+        coerce=int,
+        widget=GovCheckboxesInput(),
+        validate_choice=False,
+        description="Tick those you saw. Unticking removes a pupil from those seen.",
+    )
+    submit = SubmitField("Save pupils seen", widget=GovSubmitInput())
+
+
 class PupilForm(PortalForm):
     name = StringField(
         "Pupil's name or initials",

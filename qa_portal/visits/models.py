@@ -186,13 +186,21 @@ class Observation(db.Model):
 
 
 class PupilSeen(db.Model):
-    """A pupil the visitors saw at the provider. Free text until placements are recorded; the
-    school says whose roll the pupil is on, which decides which head may see the name."""
+    """A pupil the visitors saw at the provider: one placed there, ticked from the provider's
+    placements, or someone not listed, as free text. The name and school are copied either
+    way: the school says whose roll the pupil is on, which decides which head may see the
+    name, and the visit's record stays as it was whatever later happens to the pupil's."""
 
     __tablename__ = "visit_pupils"
+    # A pupil is seen once per visit; free-text rows (no pupil) as many times as entered.
+    __table_args__ = (UniqueConstraint("visit_id", "pupil_id", name="uq_visit_pupils_pupil"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id", ondelete="CASCADE"), index=True)
+    # Kept if the pupil's record is ever deleted: the row becomes free text with its copies.
+    pupil_id: Mapped[int | None] = mapped_column(
+        ForeignKey("pupils.id", ondelete="SET NULL"), index=True
+    )
     name: Mapped[str] = mapped_column(String(120))
     school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id"), index=True)
     note: Mapped[str] = mapped_column(String(500), default="")

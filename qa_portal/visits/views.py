@@ -18,6 +18,7 @@ from flask import (
 )
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from qa_portal import audit, clock, inputs, links, policy, rules, storage
@@ -43,6 +44,7 @@ from qa_portal.visits import (
     responses,
     services,
     signoff,
+    timeline,  # noqa: F401 (registers the pupils seen on a pupil's timeline)
 )
 from qa_portal.visits.forms import (
     ActionForm,
@@ -51,6 +53,7 @@ from qa_portal.visits.forms import (
     InviteForm,
     LeadPartnershipForm,
     PeopleSearchForm,
+    PlacedPupilsForm,
     PupilForm,
     ResponseForm,
     ScheduleForm,
@@ -281,6 +284,23 @@ def _again(visit_id: int, **loads) -> Visit:
     return policy.visit_or_404(current_user, visit_id, **loads)
 
 
+def _placed_form(
+    listed: list[fieldwork.Placed], form: PlacedPupilsForm | None = None
+) -> PlacedPupilsForm:
+    """The tick list of the pupils placed at the provider on the visit's date, those already
+    seen ticked (or, after a refusal, what was sent)."""
+    if form is None:
+        form = PlacedPupilsForm(formdata=None, pupil_ids=[i.pupil.id for i in listed if i.seen])
+    form.pupil_ids.choices = [(item.pupil.id, item.label) for item in listed]
+    return form
+
+
+def _listed(visit: Visit, forms: dict) -> list[fieldwork.Placed]:
+    if "listed" in forms:  # the list a refused tick list was checked against
+        return forms["listed"]
+    return fieldwork.placed_pupils(visit, policy.pupils_for(current_user))
+
+
 def _detail_page(visit: Visit, status: int = 200, **forms):
     can_answer = policy.can(current_user, "answer", visit)
     can_invite = policy.can(current_user, "invite", visit)
@@ -300,6 +320,9 @@ def _detail_page(visit: Visit, status: int = 200, **forms):
         people=people,
         response_form=ResponseForm(),
         pupil_form=_pupil_form(forms.get("pupil_form")) if can_answer else None,
+        placed_form=_placed_form(_listed(visit, forms), forms.get("placed_form"))
+        if can_answer
+        else None,
         check_form=CheckForm(formdata=None),
         check_errors=forms.get("check_errors", {}),
         pupils=policy.pupils_seen_for(current_user, visit),
@@ -372,6 +395,33 @@ def add_pupil(visit_id: int):
             flash("Pupil added to the visit.", "success")
             return redirect(url_for("visits.detail", visit_id=visit.id, _anchor="pupils"))
     return _detail_page(_again(visit_id, with_page=True), 400, pupil_form=form)
+
+
+@bp.route("/<int:visit_id>/pupils/placed", methods=["POST"])
+@policy.role_required(*Role)
+def record_placed_pupils(visit_id: int):
+    """The pupils ticked from the provider's placements, those the user may see. Sent as an
+    ordinary form, never queued: names stay off the phone."""
+    visit = policy.visit_or_404(current_user, visit_id, with_page=True)
+    policy.require(current_user, "answer", visit)
+    listed = fieldwork.placed_pupils(visit, policy.pupils_for(current_user))
+    form = _placed_form(listed, PlacedPupilsForm())
+    if form.validate_on_submit():
+        try:
+            added, removed = fieldwork.record_placed_pupils(
+                current_user, visit, listed, set(form.pupil_ids.data or ())
+            )
+            db.session.commit()
+        except fieldwork.FieldworkError as exc:
+            db.session.rollback()
+            form.pupil_ids.errors = [str(exc)]
+        except IntegrityError:  # the same pupil ticked by someone else at the same moment
+            db.session.rollback()
+            form.pupil_ids.errors = ["Someone else saved pupils seen at the same time: try again"]
+        else:
+            flash(f"Pupils seen saved: {added} added, {removed} removed.", "success")
+            return redirect(url_for("visits.detail", visit_id=visit.id, _anchor="pupils"))
+    return _detail_page(visit, 400, placed_form=form, listed=listed)
 
 
 @bp.route("/<int:visit_id>/pupils/<int:pupil_id>/remove", methods=["POST"])
