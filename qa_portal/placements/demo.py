@@ -135,6 +135,7 @@ def _open_providers(partnership: Partnership) -> list[Provider]:
             Provider.status.not_in((ProviderStatus.SUSPENDED, ProviderStatus.CLOSED)),
         )
         .order_by(Provider.name)
+        .options(selectinload(Provider.vocational_areas))
     )
     return list(db.session.scalars(stmt))
 

@@ -12,6 +12,7 @@ from datetime import date, timedelta
 import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from qa_portal.accounts.models import User
 from qa_portal.audit import AuditEvent
@@ -237,9 +238,14 @@ def test_the_report_still_counts_the_pupils_seen_and_names_none(scene, login):
     client = login(scene.lead)
     save(client, scene.visit, ids(scene, "own", "other_school"))
     client.post(f"/visits/{scene.visit.id}/pupils", data={"name": "Zed Free", "school_id": 0})
-    db.session.refresh(scene.visit)
+    db.session.expire_all()
+    visit = db.session.scalars(
+        select(Visit)
+        .where(Visit.id == scene.visit.id)
+        .options(joinedload(Visit.provider), joinedload(Visit.lead))
+    ).one()
     text = " ".join(
-        p.extract_text() for p in PdfReader(io.BytesIO(reports.render_report(scene.visit))).pages
+        p.extract_text() for p in PdfReader(io.BytesIO(reports.render_report(visit))).pages
     )
     text = " ".join(text.split())
     assert "Pupils seen 3" in text
