@@ -196,6 +196,21 @@ for _n in range(1, MAX_TARGETS + 1):
     )
 for _n in range(1, REVIEW_SLOTS + 1):
     setattr(PlacementForm, f"review_date_{_n}", GovDateField(f"Review {_n}", [Optional()]))
+PlacementForm.review_slots = REVIEW_SLOTS
+
+
+def placement_form(planned: int = 0) -> type[PlacementForm]:
+    """The placement form with a box for each planned review and two more (at least
+    REVIEW_SLOTS): reviews held add their next date to the plan, so a long placement can have
+    more than the form's usual number."""
+    slots = max(REVIEW_SLOTS, planned + 2)
+    if slots == REVIEW_SLOTS:
+        return PlacementForm
+    more = {
+        f"review_date_{n}": GovDateField(f"Review {n}", [Optional()])
+        for n in range(REVIEW_SLOTS + 1, slots + 1)
+    }
+    return type("PlacementForm", (PlacementForm,), {**more, "review_slots": slots})
 
 
 class ReviewForm(PortalForm):

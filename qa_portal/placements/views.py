@@ -17,11 +17,11 @@ from qa_portal.pagination import paginate
 from qa_portal.partnerships.models import School
 from qa_portal.placements import services, timeline  # noqa: F401 (the timeline's source)
 from qa_portal.placements.forms import (
-    REVIEW_SLOTS,
     EndForm,
     PlacementFilterForm,
     PlacementForm,
     ReviewForm,
+    placement_form,
     trim,
 )
 from qa_portal.placements.models import (
@@ -187,7 +187,7 @@ def _fill(form: PlacementForm, placement: Placement) -> None:
         form[f"target_{n}_area"].data = target.area.value
         form[f"target_{n}_description"].data = target.description
         form[f"target_{n}_baseline"].data = target.baseline
-    for n, planned in enumerate(placement.review_dates[:REVIEW_SLOTS], start=1):
+    for n, planned in enumerate(placement.review_dates, start=1):
         form[f"review_date_{n}"].data = planned.due_on
 
 
@@ -206,7 +206,7 @@ def _plan(form: PlacementForm) -> services.Plan:
     return services.Plan(
         fields={name: form[name].data for name in services.AGREEMENT_FIELDS},
         targets=targets,
-        review_dates=[form[f"review_date_{n}"].data for n in range(1, REVIEW_SLOTS + 1)],
+        review_dates=[form[f"review_date_{n}"].data for n in range(1, form.review_slots + 1)],
         provider_reason=form.provider_reason.data or "",
     )
 
@@ -257,7 +257,7 @@ def new(pupil_id: int):
 def edit(placement_id: int):
     placement = _placement(placement_id)
     policy.require(current_user, "edit", placement)
-    form = PlacementForm(obj=placement)
+    form = placement_form(len(placement.review_dates))(obj=placement)
     _choices(form, placement.pupil, placement)
     if request.method == "GET":  # the form shows the whole agreement: a view like any other
         _fill(form, placement)

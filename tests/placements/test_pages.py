@@ -286,3 +286,21 @@ def test_the_key_workers_home_page_counts_reviews_due_and_overdue(login, scene):
     assert '<span class="portal-needs__count">1</span>placement with a review overdue' in page
     assert '<span class="portal-needs__count">2</span>placements with a review due' in page
     assert f"/placements?reviews=overdue&amp;key_worker={staff.id}" in page
+
+
+def test_a_long_placements_edit_form_keeps_every_planned_review(login, scene):
+    staff, provider, pupil = scene
+    start = date.today() - timedelta(days=400)
+    planned = [start + timedelta(days=40 * n) for n in range(1, 11)]
+    placement = factories.placement(pupil, provider, start=start, review_dates=planned)
+    db.session.commit()
+    client = login(staff)
+    page = client.get(f"/placements/{placement.id}/edit").get_data(as_text=True)
+    assert 'id="review_date_12-day"' in page and 'id="review_date_13-day"' not in page
+    data = form_data(provider, start)
+    for n, day in enumerate(planned, start=1):
+        data.update(_date(f"review_date_{n}", day))
+    response = client.post(f"/placements/{placement.id}/edit", data=data)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    db.session.refresh(placement)
+    assert [d.due_on for d in placement.review_dates] == planned
