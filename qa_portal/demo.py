@@ -33,6 +33,7 @@ from qa_portal.providers.models import (
 )
 from qa_portal.providers.reference import load_register_reference
 from qa_portal.pupils.demo import seed_pupils
+from qa_portal.registration.demo import seed_registration_guard
 from qa_portal.returns.demo import seed_returns
 
 DEMO_PASSWORD = "demo-portal-2026"  # noqa: S105 (synthetic demo accounts only)
@@ -106,6 +107,7 @@ def seed() -> bool:
     seed_pupils(today=clock.today())
     _seed_concerns(today=clock.today())
     seed_placements(clock.today(), current_app.config["FULL_TIME_HOURS"])
+    seed_registration_guard()  # after the placements: its registration lapsed since
     seed_returns(clock.today())  # after the placements: it sends their returns
     db.session.add(DemoMarker(version="1"))
     db.session.flush()

@@ -196,3 +196,17 @@ def test_the_demo_cohort_is_shaped_like_the_partnerships_caseloads(empty_app):
         assert any(p.upn[-1].isalpha() for p in pupils)  # some temporary UPNs
         head = db.session.scalars(select(User).where(User.email == "head@example.org")).one()
         assert any(p.school_id == head.school_id for p in pupils)
+
+
+def test_the_demo_has_one_provider_the_registration_guard_flags(empty_app):
+    from qa_portal import clock
+    from qa_portal.providers.models import Provider
+    from qa_portal.registration import services as registration
+
+    run_cli(empty_app, ["seed-demo"])
+    with empty_app.app_context():
+        flags = registration.flags_for(select(Provider.id), clock.today())
+        [(provider_id, flag)] = flags.items()
+        provider = db.session.get(Provider, provider_id)
+        assert provider.name == "Market Bosworth Farm School" and not provider.ofsted_registered
+        assert flag.full_time >= 5
