@@ -60,6 +60,7 @@ LIST_PAGES = {
     "partnerships": "/partnerships",
     "pupils": "/pupils",
     "placements": "/placements",
+    "returns": "/returns",
 }
 LINE = re.compile(r"^(?P<name>[a-z0-9_]+): (?P<value>\S+) (?P<unit>.+)$")
 

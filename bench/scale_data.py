@@ -4,7 +4,8 @@ through the models.
 
 `generate(session, scale)` adds `counts(scale)` records (scale 1.0: 2,000 providers, 2,000
 users, 20,000 visits, 50,000 compliance items, 10,000 contracts, 2,000 concerns, 200,000 audit
-events, 50,000 pupils, 150,000 placements with their targets and planned reviews); every visit
+events, 50,000 pupils, 150,000 placements with their targets and planned reviews, up to 400,000
+termly returns for this term and last with progress against each target); every visit
 that has taken place has ANSWERS_PER_VISIT answers. It needs the reference data and a published
 framework (what `flask seed-demo` loads) and uses the demo's people when they are there, so that
 each demo sign-in has something to see. Deterministic: the same seed gives the same data. It
@@ -25,7 +26,7 @@ from types import SimpleNamespace
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from qa_portal import clock
+from qa_portal import clock, terms
 from qa_portal.accounts.models import Role, User
 from qa_portal.audit import AuditEvent
 from qa_portal.concerns.models import Concern, ConcernCategory
@@ -44,6 +45,7 @@ from qa_portal.partnerships.models import Partnership, School
 from qa_portal.placements.models import (
     Destination,
     Placement,
+    Progress,
     ReviewDate,
     Target,
     TargetArea,
@@ -72,6 +74,14 @@ from qa_portal.pupils.models import (
     cohort_by_age,
 )
 from qa_portal.pupils.services import with_check_letter
+from qa_portal.returns.models import (
+    AccreditationStatus,
+    Behaviour,
+    ReturnProgress,
+    ReturnStatus,
+    TermlyReturn,
+)
+from qa_portal.terms import Term
 from qa_portal.visits.judgements import propose
 from qa_portal.visits.models import (
     ActionStatus,
@@ -97,6 +107,7 @@ BASE = {
     "outbox_messages": 20_000,
     "pupils": 50_000,
     "placements": 150_000,
+    "termly_returns": 400_000,
 }
 MINIMUM = {"users": 10}  # a member of staff per partnership, a head and a provider user
 ANSWERS_PER_VISIT = 40
@@ -204,6 +215,7 @@ class _Made:
     users: list[tuple[int, str]] = field(default_factory=list)  # (id, email)
     visit_ids: list[int] = field(default_factory=list)
     item_ids: list[int] = field(default_factory=list)
+    placements: list[tuple[int, dict, int]] = field(default_factory=list)  # id, row, partnership
     added: dict[str, int] = field(default_factory=dict)
 
 
@@ -230,6 +242,7 @@ def generate(session: Session, scale: float, seed: int = SEED) -> dict[str, int]
     _add_outbox_messages(session, rng, made, wanted["outbox_messages"])
     _add_pupils(session, rng, made, wanted["pupils"])
     _add_placements(session, rng, made, wanted["placements"], wanted["pupils"])
+    _add_termly_returns(session, rng, made, wanted["termly_returns"])
     return made.added
 
 
@@ -908,6 +921,12 @@ def _add_placements(
     ids = _bulk_ids(session, Placement, rows, made, "placements")
     _bulk(session, Target, _targets(ids, rows), made, "placement_targets")
     _bulk(session, ReviewDate, _review_dates(ids, rows), made, "placement_review_dates")
+    made.placements = [
+        (placement_id, row, partnership_id)
+        for placement_id, row, (_, partnership_id) in zip(
+            ids, rows, (people[serial % len(people)] for serial in range(count)), strict=True
+        )
+    ]
 
 
 def _providers_by_partnership(made: _Made) -> dict[int | None, list[int]]:
@@ -983,6 +1002,157 @@ def _review_dates(ids: list[int], rows: list[dict]) -> Iterator[dict]:
             due = row["start_date"] + timedelta(weeks=weeks)
             if due <= row["planned_end_date"]:
                 yield {"placement_id": placement_id, "due_on": due}
+
+
+# This term's returns by their pair's number modulo 20: a mix of drafts, sent, accepted, sent
+# back and missing (no row at all); last term's nearly all accepted, a few only sent.
+_THIS_TERM = (
+    [ReturnStatus.ACCEPTED] * 6
+    + [ReturnStatus.SUBMITTED] * 5
+    + [ReturnStatus.DRAFT] * 3
+    + [ReturnStatus.CHANGES_REQUESTED] * 2
+    + [None] * 4
+)
+_LAST_TERM = [ReturnStatus.ACCEPTED] * 19 + [ReturnStatus.SUBMITTED]
+_BEHAVIOUR = ([Behaviour.GOOD] * 5 + [Behaviour.EXCELLENT] * 3 + [Behaviour.SOME_CONCERNS] * 2) + [
+    Behaviour.SERIOUS_CONCERNS
+]
+_BEHAVIOUR_COMMENTS = {
+    Behaviour.SOME_CONCERNS: "Two incidents of leaving the workshop without saying; both "
+    "talked through with the pupil and the school told.",
+    Behaviour.SERIOUS_CONCERNS: "A fight with another pupil; a meeting held with the school "
+    "and the family.",
+}
+_VOICES = (
+    "I like working on the engines and I get on with the staff.",
+    "It's better than school. I want to do a course at college.",
+    "Some days are hard but the tutor helps me calm down.",
+    "I'm proud of my certificate.",
+)
+_PROGRESS = [Progress.ON_TRACK] * 5 + [Progress.SOME] * 3 + [Progress.NONE] * 2
+_WELLBEING = "Settled and more confident; eats breakfast with the group."
+_REVIEW_COMMENT = (
+    "Attendance here is lower than the register we hold: please check the sessions possible "
+    "and the authorised absences."
+)
+
+
+def _add_termly_returns(session: Session, rng: random.Random, made: _Made, count: int) -> None:
+    """Returns of the placements just added for last term and this one, one per placement and
+    term: last term's nearly all accepted, this term's drafts, sent, accepted, sent back or not
+    yet begun; each sent one with progress against every target. As many as there are
+    placements in those terms, up to `count`."""
+    term = terms.current_term()
+    previous = terms.previous_term(term)
+    pairs = [
+        (placement, chosen, pattern)
+        for chosen, pattern in ((previous, _LAST_TERM), (term, _THIS_TERM))
+        for placement in made.placements
+        if _overlap(placement[1], chosen, made.today)
+    ]
+    reviewers: dict[int, list[int]] = {}
+    for user in made.staff:
+        reviewers.setdefault(user.partnership_id, []).append(user.id)
+    rows, placed = [], []
+    for serial, ((placement_id, placement, partnership_id), chosen, pattern) in enumerate(pairs):
+        if len(rows) >= count:
+            break
+        status = pattern[serial % len(pattern)]
+        if status is None:
+            continue
+        reviewer = rng.choice(reviewers.get(partnership_id) or [u.id for u in made.staff])
+        rows.append(_return_row(rng, made, placement_id, placement, chosen, status, reviewer))
+        placed.append(placement_id)
+    ids = _bulk_ids(session, TermlyReturn, rows, made, "termly_returns")
+    targets = _targets_of(session, placed)
+    _bulk(
+        session,
+        ReturnProgress,
+        _return_progress(rng, ids, placed, rows, targets),
+        made,
+        "termly_return_progress",
+    )
+
+
+def _targets_of(session: Session, placement_ids: list[int]) -> dict[int, list[int]]:
+    """Each placement's target ids, in order."""
+    targets: dict[int, list[int]] = {}
+    for start in range(0, len(placement_ids), BATCH):
+        chunk = sorted(set(placement_ids[start : start + BATCH]))
+        for target_id, placement_id in session.execute(
+            select(Target.id, Target.placement_id)
+            .where(Target.placement_id.in_(chunk))
+            .order_by(Target.placement_id, Target.position)
+        ):
+            targets.setdefault(placement_id, []).append(target_id)
+    return targets
+
+
+def _return_progress(rng, ids, placed, rows, targets) -> Iterator[dict]:
+    for return_id, placement_id, row in zip(ids, placed, rows, strict=True):
+        if row["status"] is ReturnStatus.DRAFT and return_id % 2:
+            continue  # half the drafts not yet that far
+        for target_id in targets.get(placement_id, ()):
+            mark = rng.choice(_PROGRESS)
+            yield {
+                "return_id": return_id,
+                "target_id": target_id,
+                "progress": mark,
+                "comment": "Needs prompting to stay on task." if mark is Progress.NONE else "",
+            }
+
+
+def _overlap(placement: dict, term: Term, today: date) -> tuple[date, date] | None:
+    """The days of `term` (up to today) the placement ran, or None."""
+    end = placement["finish_date"] or placement["planned_end_date"]
+    first, last = max(placement["start_date"], term.start), min(end, term.end, today)
+    return (first, last) if first <= last else None
+
+
+def _return_row(rng, made: _Made, placement_id, placement, term: Term, status, reviewer) -> dict:
+    first, last = _overlap(placement, term, made.today)
+    weeks = max(1, ((last - first).days + 1) // 7)
+    possible = min(1000, weeks * placement["sessions_per_week"])
+    attended = round(possible * rng.uniform(0.45, 1.0))
+    authorised = rng.randint(0, possible - attended)
+    unauthorised = possible - attended - authorised
+    sent = status is not ReturnStatus.DRAFT
+    reviewed = status in (ReturnStatus.ACCEPTED, ReturnStatus.CHANGES_REQUESTED)
+    submitted_at = min(_at(last, 15) + timedelta(days=rng.randint(0, 10)), made.now)
+    reviewed_at = min(submitted_at + timedelta(days=rng.randint(1, 7)), made.now)
+    behaviour = rng.choice(_BEHAVIOUR)
+    accreditation = rng.choice(tuple(AccreditationStatus))
+    entered = status is not ReturnStatus.DRAFT or rng.random() < 0.6  # some drafts barely begun
+    created = min(_at(max(first, last - timedelta(days=14)), 10), submitted_at)
+    sender = (made.provider_users.get(placement["provider_id"]) or [None])[0]
+    return {
+        "placement_id": placement_id,
+        "term_year": term.year,
+        "term_season": term.season,
+        "status": status,
+        "sessions_possible": possible if entered else None,
+        "sessions_attended": attended if entered else None,
+        "sessions_authorised": authorised if entered else None,
+        "sessions_unauthorised": unauthorised if entered else None,
+        "behaviour": behaviour if entered else None,
+        "behaviour_comment": _BEHAVIOUR_COMMENTS.get(behaviour, "") if entered else "",
+        "qualification": "Level 1 Award in Vocational Studies",
+        "level": "Level 1",
+        "accreditation_status": accreditation if entered else None,
+        "wellbeing": _WELLBEING if entered else "",
+        "pupil_voice": rng.choice(_VOICES) if entered else "",
+        "comments": "Attends well on workshop days; the maths sessions are harder going."
+        if rng.random() < 0.3
+        else "",
+        "review_comment": _REVIEW_COMMENT if status is ReturnStatus.CHANGES_REQUESTED else "",
+        "version": 1 + sent + reviewed,
+        "submitted_at": submitted_at if sent else None,
+        "submitted_by_id": sender if sent else None,
+        "reviewed_at": reviewed_at if reviewed else None,
+        "reviewed_by_id": reviewer if reviewed else None,
+        "created_at": created,
+        "updated_at": reviewed_at if reviewed else (submitted_at if sent else created),
+    }
 
 
 def _at(day: date, hour: int) -> datetime:
