@@ -124,8 +124,9 @@ def test_a_provider_sends_the_terms_returns_and_the_key_worker_reviews_them(new_
     staff.get_by_role("button", name="Accept the return").click()
     expect(staff.locator("[data-return-status]").first).to_have_text("Accepted")
     staff.goto("/returns?status=submitted")
-    staff.locator("[data-return-row] a").first.click()
+    staff.locator("[data-return-row] a", has_text=names[-1]).first.click()  # the one by the form
     changed = staff.get_by_role("heading", level=1).inner_text()
+    assert changed == names[-1]
     staff.get_by_label("Comment for the provider").fill(CHANGE)
     staff.get_by_role("button", name="Ask for a change").click()
     expect(staff.locator("[data-return-status]").first).to_have_text("Changes requested")
