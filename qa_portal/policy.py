@@ -18,7 +18,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import Integer, Select, and_, bindparam, case, false, or_, select, true
 from sqlalchemy.orm import joinedload, selectinload
 
-from qa_portal import clock
+from qa_portal import clock, terms
 from qa_portal.accounts.models import WITH_AFFILIATION, Role, User
 from qa_portal.concerns.models import Concern
 from qa_portal.contracts.models import Contract
@@ -234,14 +234,12 @@ def pupils_for(user: User) -> Select[tuple[Pupil]]:
 
 # How far back a provider keeps seeing a pupil after the placement: this term or the last,
 # about six months, long enough to send the last term's return and answer questions about it.
-PROVIDER_LOOKBACK_DAYS = 183
-
-
 def provider_window_start(today: date) -> date:
-    """The first day of the window in which a provider sees its placements: a placement that
-    ran on any day from here to today (or starts later) stays visible. One function, so a
-    calendar of terms can replace the fixed window."""
-    return today - timedelta(days=PROVIDER_LOOKBACK_DAYS)
+    """The first day of the window in which a provider sees its placements: the start of the
+    term before the one `today` is in (a holiday belongs to the term just ended), so a provider
+    sees each placement that ran during the current or the previous term, or starts later."""
+    term = terms.term_on(today)
+    return terms.previous_term(term).start
 
 
 def provider_placements(user: User, today: date) -> Select[tuple[Placement]]:

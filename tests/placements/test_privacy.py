@@ -25,7 +25,7 @@ def world():
         "hbep": factories.placement(hbep, ours),
         "hbep_other_school": factories.placement(hbep_other_school, theirs),
         "lip": factories.placement(lip, ours),
-        # Ended eight months ago: out of the provider's window.
+        # Ended eight months ago: before the previous term, out of the provider's window.
         "long_ago": factories.placement(
             factories.pupil(factories.school("HBEP", 0)),
             ours,
@@ -84,9 +84,9 @@ def test_a_provider_sees_the_pupils_placed_with_it_lately(world):
     assert seen == {placements[n].pupil for n in ("hbep", "lip", "last_term")}
 
 
-def test_the_providers_window_is_about_six_months(world):
-    start = policy.provider_window_start(date(2027, 3, 1))
-    assert 170 <= (date(2027, 3, 1) - start).days <= 190
+def test_the_providers_window_opens_with_the_previous_term(world):
+    assert policy.provider_window_start(date(2027, 3, 1)) == date(2026, 9, 2)  # spring: autumn's
+    assert policy.provider_window_start(date(2026, 12, 25)) == date(2026, 4, 13)  # holiday
 
 
 def test_a_provider_reads_the_placement_and_agreement_but_not_the_pupils_record(login, world):
