@@ -1077,8 +1077,9 @@ def _add_termly_returns(session: Session, rng: random.Random, made: _Made, count
 def _targets_of(session: Session, placement_ids: list[int]) -> dict[int, list[int]]:
     """Each placement's target ids, in order."""
     targets: dict[int, list[int]] = {}
-    for start in range(0, len(placement_ids), BATCH):
-        chunk = sorted(set(placement_ids[start : start + BATCH]))
+    unique = sorted(set(placement_ids))  # a placement has a return in each of two terms
+    for start in range(0, len(unique), BATCH):
+        chunk = unique[start : start + BATCH]
         for target_id, placement_id in session.execute(
             select(Target.id, Target.placement_id)
             .where(Target.placement_id.in_(chunk))
